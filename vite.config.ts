@@ -1,0 +1,41 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite'
+
+/**
+ * Public entries: name in `dist/` → source file. `package.json#exports` and the
+ * size budgets read the same names, so add an entry here first.
+ */
+export const entries: Record<string, string> = {
+  index: 'src/index.ts',
+}
+
+export default defineConfig({
+  build: {
+    target: 'es2017',
+    outDir: 'dist',
+    emptyOutDir: true,
+    minify: false,
+    sourcemap: true,
+    lib: {
+      entry: entries,
+      formats: ['es', 'cjs'],
+      fileName: (format, name) => `${name}.${format === 'es' ? 'js' : 'cjs'}`,
+    },
+    rollupOptions: {
+      // Framework SDKs are peers: the app's own copy must be used.
+      external: [/^@tarojs\//, /^@dcloudio\//, 'vue', 'react', /^node:/],
+    },
+  },
+  test: {
+    include: [
+      'src/**/*.test.ts',
+      'platforms/**/*.test.ts',
+      'playground-server/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
+    environment: 'node',
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+})
