@@ -1,0 +1,52 @@
+/**
+ * Why a request or a refresh ended without a usable response.
+ * - `SESSION_EXPIRED`: the refresh token (and silent login) were refused; the user must log in again.
+ * - `REFRESH_FAILED`: the refresh hit a transient failure (network, 5xx, bad answer); credentials are kept.
+ * - `REFRESH_TIMEOUT`: the refresh did not answer within `refreshTimeoutMs`; credentials are kept.
+ * - `REPLAY_LIMIT`: the server still said "expired" after `maxReplays` replays with a fresh token.
+ * - `ABORTED`: the caller aborted the request while it was waiting.
+ * - `LOGGED_OUT`: `clear()` was called while the request was waiting.
+ */
+export type TokenRelayErrorCode =
+  | 'SESSION_EXPIRED'
+  | 'REFRESH_FAILED'
+  | 'REFRESH_TIMEOUT'
+  | 'REPLAY_LIMIT'
+  | 'ABORTED'
+  | 'LOGGED_OUT'
+
+const brand = '__tokenRelayError'
+
+/** The one error type tokenrelay rejects with. Tell cases apart by `code`, never by message. */
+export class TokenRelayError extends Error {
+  readonly code: TokenRelayErrorCode
+  /** Set on transient failures that a retry may fix (network, 5xx, timeout). */
+  readonly transient: boolean
+  readonly [brand] = true
+
+  constructor(code: TokenRelayErrorCode, message: string, options: { cause?: unknown; transient?: boolean } = {}) {
+    super(message)
+    this.name = 'TokenRelayError'
+    this.code = code
+    this.transient = !!options.transient
+    if ('cause' in options) (this as { cause?: unknown }).cause = options.cause
+    // Keep `instanceof` working when compiled to ES5-style classes.
+    Object.setPrototypeOf(this, new.target.prototype)
+  }
+}
+
+/**
+ * Throw this from `refresh` or `login` to say "the session is over" (e.g. the server answered
+ * `invalid_grant`). The relay then clears credentials and rejects every waiting request.
+ */
+export class SessionExpiredError extends TokenRelayError {
+  constructor(message = 'session expired', cause?: unknown) {
+    super('SESSION_EXPIRED', message, { cause })
+    this.name = 'SessionExpiredError'
+  }
+}
+
+/** Works across realms and bundled copies, unlike `instanceof`. */
+export function isTokenRelayError(value: unknown, code?: TokenRelayErrorCode): value is TokenRelayError {
+  return !!value && (value as Record<string, unknown>)[brand] === true && (!code || (value as TokenRelayError).code === code)
+}

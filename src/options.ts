@@ -1,0 +1,143 @@
+import type { ExpiredRule } from './detect.js'
+import { expiryDetector } from './detect.js'
+import type { TokenRelayError } from './errors.js'
+import type { Credentials, RefreshContext, RelayRequest, RelayResponse, TokenStorage, Transport } from './types.js'
+
+/** Time and timers. The default reads the globals at call time, so fake timers in tests apply. */
+export interface Clock {
+  now(): number
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(id: unknown): void
+}
+
+export interface Logger {
+  log(...args: unknown[]): void
+  warn(...args: unknown[]): void
+}
+
+export interface TokenRelayOptions {
+  /**
+   * Refresh-token strategy: trade `ctx.refreshToken` for new credentials. Use `ctx.request` to call the
+   * server: it never loops into a refresh and classifies failures for you.
+   * @example refresh: async ({ refreshToken, request }) => (await request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } })).data as Credentials
+   */
+  refresh?: (ctx: RefreshContext) => Promise<Credentials>
+  /**
+   * Silent re-login (e.g. a `wx.login` code exchanged by your server). Tried when there is no refresh
+   * token or the refresh ended the session, under the same single flight.
+   * @example login: async ({ request }) => (await request({ url: '/auth/login', method: 'POST', data: { code: await getCode() } })).data as Credentials
+   */
+  login?: (ctx: RefreshContext) => Promise<Credentials>
+  /**
+   * What an expired access token looks like. Ignored when `isExpired` is given.
+   * @default { status: [401], codes: [], codeField: 'code' }
+   * @example expired: { status: [401], codes: [99997, '0002'], codeField: 'code' }
+   */
+  expired?: ExpiredRule
+  /**
+   * Custom expiry test; overrides `expired`.
+   * @example isExpired: (res) => res.statusCode === 200 && (res.data as any)?.errno === 4001
+   */
+  isExpired?: (response: RelayResponse, request: RelayRequest) => boolean
+  /**
+   * Puts the access token on a request (mutate `request.header`; it is a fresh copy).
+   * @default header `Authorization: Bearer <accessToken>`
+   * @example attach: (req, c) => { req.header!['X-Token'] = c.accessToken }
+   */
+  attach?: (request: RelayRequest, credentials: Credentials) => void
+  /**
+   * Base for relative URLs; its origin is allowed to receive the token.
+   * @example baseURL: 'https://api.example.com/v1'
+   */
+  baseURL?: string
+  /**
+   * More origins allowed to receive the token (exact `scheme://host[:port]`, or a RegExp tested against it).
+   * With neither `baseURL` nor `origins`, the token goes everywhere and a warning is printed once.
+   * @example origins: ['https://upload.example.com', /^https:\/\/[a-z]+\.example\.com$/]
+   */
+  origins?: (string | RegExp)[]
+  /**
+   * Where credentials persist. Each method may be sync or async.
+   * @default in memory (lost on restart)
+   */
+  storage?: TokenStorage
+  /** @default 'tokenrelay' */
+  storageKey?: string
+  /**
+   * With a known expiry, requests sent within this many ms of it first wait for one refresh.
+   * @default 60000
+   */
+  refreshAheadMs?: number
+  /** Per attempt of `refresh`/`login`. @default 10000 */
+  refreshTimeoutMs?: number
+  /** Replays per request after an expiry answer; then `REPLAY_LIMIT`. @default 1 */
+  maxReplays?: number
+  /** Retries of a refresh after transient failures, with exponential backoff. @default { attempts: 2, backoffMs: 300 } */
+  retry?: { attempts?: number; backoffMs?: number }
+  /** More than `maxRefreshes` refreshes within `windowMs` ends the session. @default { maxRefreshes: 5, windowMs: 60000 } */
+  circuit?: { maxRefreshes?: number; windowMs?: number }
+  /**
+   * Reads `exp`/`iat` from an access token when the server gave no `expiresIn` (see `decodeJwt`).
+   * @default none: opaque tokens
+   * @example decodeToken: decodeJwt
+   */
+  decodeToken?: (accessToken: string) => { exp?: number; iat?: number } | undefined
+  /** Transport for `ctx.request` in refresh/login. Adapters set it. */
+  transport?: Transport
+  /** Called once per session end (e.g. go to the login page). */
+  onSessionExpired?: (error: TokenRelayError) => void
+  /** Print a compact timeline of refreshes, queueing and replays. @default false */
+  debug?: boolean
+  /** @default the global timers and `Date.now` */
+  clock?: Clock
+  /** @default console */
+  logger?: Logger
+}
+
+const g = globalThis as unknown as {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(id: unknown): void
+  console: Logger
+}
+
+const defaultClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => g.setTimeout(fn, ms),
+  clearTimeout: (id) => g.clearTimeout(id),
+}
+
+function memoryStorage(): TokenStorage {
+  const map: Record<string, string> = {}
+  return {
+    get: (k) => map[k],
+    set: (k, v) => void (map[k] = v),
+    remove: (k) => void delete map[k],
+  }
+}
+
+function defaultAttach(request: RelayRequest, credentials: Credentials): void {
+  request.header!.Authorization = 'Bearer ' + credentials.accessToken
+}
+
+/** Defaults applied in one place. */
+export function resolveOptions(options: TokenRelayOptions) {
+  const detect = expiryDetector(options.expired)
+  return {
+    ...options,
+    isExpired: options.isExpired || detect,
+    attach: options.attach || defaultAttach,
+    storage: options.storage || memoryStorage(),
+    storageKey: options.storageKey || 'tokenrelay',
+    refreshAheadMs: options.refreshAheadMs ?? 60_000,
+    refreshTimeoutMs: options.refreshTimeoutMs ?? 10_000,
+    maxReplays: options.maxReplays ?? 1,
+    retries: options.retry?.attempts ?? 2,
+    backoffMs: options.retry?.backoffMs ?? 300,
+    maxRefreshes: options.circuit?.maxRefreshes ?? 5,
+    windowMs: options.circuit?.windowMs ?? 60_000,
+    clock: options.clock || defaultClock,
+    logger: options.logger || g.console,
+  }
+}
+
+export type ResolvedOptions = ReturnType<typeof resolveOptions>

@@ -1,0 +1,651 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { API, fakeBackend, memoryStore, settleAll } from '../test/helpers/fake-backend.js'
+import { SessionExpiredError, TokenRelayError, createTokenRelay, isTokenRelayError } from './index.js'
+import type { RelayRequest, TokenRelayOptions } from './index.js'
+
+const get = (path: string, extra: Partial<RelayRequest> = {}): RelayRequest => ({ url: `${API}${path}`, method: 'GET', ...extra })
+
+function setup(options: TokenRelayOptions = {}, backendOptions: Parameters<typeof fakeBackend>[0] = {}) {
+  const backend = fakeBackend(backendOptions)
+  const relay = createTokenRelay({
+    baseURL: API,
+    refresh: backend.refresh,
+    transport: backend.transport,
+    retry: { attempts: 2, backoffMs: 1 },
+    ...options,
+  })
+  return { backend, relay, send: (req: RelayRequest) => relay.send(req, backend.transport) }
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('single flight', () => {
+  it('20 concurrent expired requests cause exactly one refresh and all replay with the new token', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const { fulfilled, rejected } = await settleAll(Array.from({ length: 20 }, (_, i) => send(get(`/api/${i}`))))
+    expect(rejected).toEqual([])
+    expect(fulfilled).toHaveLength(20)
+    expect(backend.state.refreshCalls).toBe(1)
+    expect(backend.hitsWith('at-1')).toBe(20)
+    expect(backend.hitsWith('at-2')).toBe(20)
+    expect(fulfilled.every((r) => (r.data as { token: string }).token === 'at-2')).toBe(true)
+  })
+
+  it('requests started during a refresh wait and go out once, with the new token', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const release = backend.hold('/auth/refresh')
+    const first = send(get('/api/first'))
+    await vi.waitUntil(() => relay.refreshing)
+    const queued = vi.fn()
+    relay.on('queued', queued)
+    const later = Array.from({ length: 5 }, (_, i) => send(get(`/api/later-${i}`)))
+    await new Promise((r) => setTimeout(r, 5))
+    expect(backend.state.hits.filter((h) => h.url.startsWith('/api/later'))).toHaveLength(0)
+    release()
+    const { fulfilled } = await settleAll([first, ...later])
+    expect(fulfilled).toHaveLength(6)
+    expect(queued).toHaveBeenCalledTimes(5)
+    expect(backend.state.hits.filter((h) => h.url.startsWith('/api/later')).map((h) => h.token)).toEqual(Array(5).fill('at-2'))
+    expect(backend.state.refreshCalls).toBe(1)
+  })
+})
+
+describe('token version (late 401)', () => {
+  it('an expired answer for an older token is replayed with the current one and starts no refresh', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const release = backend.hold('/api/slow')
+    const slow = send(get('/api/slow'))
+    await send(get('/api/fast')) // refreshes to at-2
+    expect(backend.state.refreshCalls).toBe(1)
+    release() // the slow request's 401 for at-1 arrives after the refresh
+    const res = await slow
+    expect((res.data as { token: string }).token).toBe('at-2')
+    expect(backend.state.refreshCalls).toBe(1)
+  })
+})
+
+describe('strategies', () => {
+  it('falls back to silent login under the same single flight when the refresh token is dead', async () => {
+    const { backend, relay, send } = setup()
+    const login = vi.fn(backend.silentLogin)
+    const relay2 = createTokenRelay({ baseURL: API, refresh: backend.refresh, login, transport: backend.transport })
+    await relay2.setCredentials(backend.login())
+    backend.expireAll()
+    backend.state.refreshFaults.push('invalid_grant')
+    const { fulfilled } = await settleAll(Array.from({ length: 10 }, () => relay2.send(get('/api/x'), backend.transport)))
+    expect(fulfilled).toHaveLength(10)
+    expect(backend.state.refreshCalls).toBe(1)
+    expect(login).toHaveBeenCalledTimes(1)
+    expect(backend.state.loginCalls).toBe(1)
+    void relay
+    void send
+  })
+
+  it('logs in before the first request when there are no credentials and a login strategy exists', async () => {
+    const { backend, send } = setup({ login: (ctx) => backend.silentLogin(ctx) })
+    const { fulfilled } = await settleAll([send(get('/api/a')), send(get('/api/b'))])
+    expect(fulfilled).toHaveLength(2)
+    expect(backend.state.loginCalls).toBe(1)
+    expect(backend.state.hits.filter((h) => h.status === 401)).toHaveLength(0)
+  })
+
+  it('ends the session only when refresh and login both fail', async () => {
+    const onSessionExpired = vi.fn()
+    const { backend, relay, send } = setup({ login: (ctx) => backend.silentLogin(ctx), onSessionExpired })
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    backend.state.refreshFaults.push('400')
+    backend.state.loginFaults.push('400')
+    const { rejected } = await settleAll(Array.from({ length: 5 }, () => send(get('/api/x'))))
+    expect(rejected.map((e) => e.code)).toEqual(Array(5).fill('SESSION_EXPIRED'))
+    expect(onSessionExpired).toHaveBeenCalledTimes(1)
+    expect(relay.getCredentials()).toBeNull()
+  })
+})
+
+describe('failure classes', () => {
+  it.each(['400', '401', '403', 'invalid_grant'] as const)(
+    'refresh answered %s: session expired, credentials cleared, every waiter rejected, callback once',
+    async (fault) => {
+      const onSessionExpired = vi.fn()
+      const store = memoryStore()
+      const { backend, relay, send } = setup({ onSessionExpired, storage: store })
+      await relay.setCredentials(backend.login())
+      backend.expireAll()
+      backend.state.refreshFaults.push(fault)
+      const { rejected, fulfilled } = await settleAll(Array.from({ length: 8 }, () => send(get('/api/x'))))
+      expect(fulfilled).toHaveLength(0)
+      expect(rejected.every((e) => isTokenRelayError(e, 'SESSION_EXPIRED'))).toBe(true)
+      expect(onSessionExpired).toHaveBeenCalledTimes(1)
+      expect(backend.state.refreshCalls).toBe(1)
+      expect(relay.getCredentials()).toBeNull()
+      expect(store.data.size).toBe(0)
+      // Later requests do not start another episode.
+      await expect(send(get('/api/y'))).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+      expect(onSessionExpired).toHaveBeenCalledTimes(1)
+      expect(backend.state.refreshCalls).toBe(1)
+    },
+  )
+
+  it('a thrown SessionExpiredError ends the session too', async () => {
+    const onSessionExpired = vi.fn()
+    const { backend, relay, send } = setup({
+      onSessionExpired,
+      refresh: async () => {
+        throw new SessionExpiredError('server said no')
+      },
+    })
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    await expect(send(get('/api/x'))).rejects.toBeInstanceOf(SessionExpiredError)
+    expect(onSessionExpired).toHaveBeenCalledTimes(1)
+  })
+
+  it.each(['503', 'network'] as const)('refresh %s: bounded retries, REFRESH_FAILED, credentials kept, no callback', async (fault) => {
+    const onSessionExpired = vi.fn()
+    const { backend, relay, send } = setup({ onSessionExpired, retry: { attempts: 2, backoffMs: 1 } })
+    const creds = backend.login()
+    await relay.setCredentials(creds)
+    backend.expireAll()
+    backend.state.refreshFaults.push(fault, fault, fault, fault)
+    const { rejected } = await settleAll(Array.from({ length: 4 }, () => send(get('/api/x'))))
+    expect(rejected.map((e) => e.code)).toEqual(Array(4).fill('REFRESH_FAILED'))
+    expect(backend.state.refreshCalls).toBe(3) // 1 + 2 retries
+    expect(onSessionExpired).not.toHaveBeenCalled()
+    expect(relay.getCredentials()?.refreshToken).toBe(creds.refreshToken)
+    // The next expiry tries again and succeeds.
+    await expect(send(get('/api/x'))).resolves.toMatchObject({ statusCode: 200 })
+  })
+
+  it('retries back off exponentially', async () => {
+    vi.useFakeTimers()
+    const { backend, relay, send } = setup({ retry: { attempts: 3, backoffMs: 100 } })
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    backend.state.refreshFaults.push('503', '503', '503')
+    const p = send(get('/api/x'))
+    await vi.advanceTimersByTimeAsync(99)
+    expect(backend.state.refreshCalls).toBe(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(backend.state.refreshCalls).toBe(2)
+    await vi.advanceTimersByTimeAsync(199)
+    expect(backend.state.refreshCalls).toBe(2)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(backend.state.refreshCalls).toBe(3)
+    await vi.advanceTimersByTimeAsync(400)
+    await expect(p).resolves.toMatchObject({ statusCode: 200 })
+    expect(backend.state.refreshCalls).toBe(4)
+  })
+
+  it('a refresh that hangs ends in REFRESH_TIMEOUT with credentials kept', async () => {
+    vi.useFakeTimers()
+    const onSessionExpired = vi.fn()
+    const { backend, relay, send } = setup({ onSessionExpired, refreshTimeoutMs: 1000, retry: { attempts: 1, backoffMs: 10 } })
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    backend.state.refreshFaults.push('hang', 'hang')
+    const waiting = settleAll([send(get('/api/a')), send(get('/api/b'))])
+    await vi.advanceTimersByTimeAsync(2100)
+    const { rejected } = await waiting
+    expect(rejected.map((e) => e.code)).toEqual(['REFRESH_TIMEOUT', 'REFRESH_TIMEOUT'])
+    expect(backend.state.refreshCalls).toBe(2)
+    expect(relay.getCredentials()).not.toBeNull()
+    expect(onSessionExpired).not.toHaveBeenCalled()
+  })
+
+  it('a refresh that answers without a token fails with REFRESH_FAILED and is not retried', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    backend.state.refreshFaults.push('garbage')
+    await expect(send(get('/api/x'))).rejects.toMatchObject({ code: 'REFRESH_FAILED', transient: false })
+    expect(backend.state.refreshCalls).toBe(1)
+  })
+
+  it('ctx.request never loops into a refresh, even when the refresh endpoint answers 401', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    backend.state.refreshFaults.push('401')
+    await expect(send(get('/api/x'))).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+    expect(backend.state.refreshCalls).toBe(1)
+    expect(backend.state.hits.filter((h) => h.url === '/auth/refresh')[0].token).toBeUndefined()
+  })
+})
+
+describe('loop protection', () => {
+  it('a 401 that persists after a refresh is replayed once, then REPLAY_LIMIT', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.state.alwaysExpired = true
+    await expect(send(get('/api/x'))).rejects.toMatchObject({ code: 'REPLAY_LIMIT' })
+    expect(backend.state.refreshCalls).toBe(1)
+    expect(backend.state.hits.filter((h) => h.url === '/api/x')).toHaveLength(2)
+  })
+
+  it('maxReplays is configurable', async () => {
+    const { backend, relay, send } = setup({ maxReplays: 2 })
+    await relay.setCredentials(backend.login())
+    backend.state.alwaysExpired = true
+    await expect(send(get('/api/x'))).rejects.toMatchObject({ code: 'REPLAY_LIMIT' })
+    expect(backend.state.hits.filter((h) => h.url === '/api/x')).toHaveLength(3)
+  })
+
+  it('the circuit breaker ends the session after too many refreshes in the window', async () => {
+    const onSessionExpired = vi.fn()
+    const { backend, relay, send } = setup({ onSessionExpired, circuit: { maxRefreshes: 3, windowMs: 60_000 } })
+    await relay.setCredentials(backend.login())
+    backend.state.alwaysExpired = true
+    const codes: string[] = []
+    for (let i = 0; i < 6; i++) codes.push(await send(get('/api/x')).catch((e) => e.code))
+    expect(codes).toEqual(['REPLAY_LIMIT', 'REPLAY_LIMIT', 'REPLAY_LIMIT', 'SESSION_EXPIRED', 'SESSION_EXPIRED', 'SESSION_EXPIRED'])
+    expect(backend.state.refreshCalls).toBe(3)
+    expect(onSessionExpired).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('refresh ahead of expiry', () => {
+  it('requests inside refreshAheadMs wait for one refresh before sending', async () => {
+    let now = 1_000_000
+    const clock = { now: () => now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (id: unknown) => clearTimeout(id as number) }
+    const { backend, relay, send } = setup({ clock, refreshAheadMs: 60_000 }, { expiresIn: 600 })
+    await relay.setCredentials(backend.login())
+    await send(get('/api/early'))
+    expect(backend.state.refreshCalls).toBe(0)
+    now += 541_000 // 59 s before expiry
+    const { fulfilled } = await settleAll(Array.from({ length: 10 }, () => send(get('/api/late'))))
+    expect(fulfilled).toHaveLength(10)
+    expect(backend.state.refreshCalls).toBe(1)
+    expect(backend.hitsWith('at-1')).toBe(1)
+    expect(backend.hitsWith('at-2')).toBe(10)
+  })
+
+  it('a device clock 10 minutes off causes no refresh storm: expiresIn is measured on arrival', async () => {
+    for (const skew of [-600_000, 600_000]) {
+      let now = Date.now() + skew
+      const clock = { now: () => now, setTimeout, clearTimeout } as never
+      const { backend, relay, send } = setup({ clock }, { expiresIn: 3600 })
+      await relay.setCredentials(backend.login())
+      await settleAll(Array.from({ length: 20 }, () => send(get('/api/x'))))
+      now += 1000
+      await settleAll(Array.from({ length: 20 }, () => send(get('/api/x'))))
+      expect(backend.state.refreshCalls).toBe(0)
+    }
+  })
+
+  it('a short lifetime does not make every request refresh', async () => {
+    const { backend, relay, send } = setup({ refreshAheadMs: 60_000 }, { expiresIn: 30 })
+    await relay.setCredentials(backend.login())
+    await settleAll(Array.from({ length: 10 }, () => send(get('/api/x'))))
+    expect(backend.state.refreshCalls).toBe(0)
+  })
+
+  it('a transient failure of an early refresh still sends the request with the current token', async () => {
+    let now = 0
+    const clock = { now: () => now, setTimeout, clearTimeout } as never
+    const { backend, relay, send } = setup({ clock, retry: { attempts: 0 } }, { expiresIn: 100 })
+    await relay.setCredentials(backend.login())
+    now = 95_000
+    backend.state.refreshFaults.push('503')
+    await expect(send(get('/api/x'))).resolves.toMatchObject({ statusCode: 200 })
+    expect(backend.hitsWith('at-1')).toBe(1)
+  })
+})
+
+describe('abort', () => {
+  it('a waiting request that aborts rejects with ABORTED and is never replayed; the others are unaffected', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const release = backend.hold('/auth/refresh')
+    const trigger = send(get('/api/trigger'))
+    await vi.waitUntil(() => relay.refreshing)
+    const controller = new AbortController()
+    const aborted = send(get('/api/aborted', { signal: controller.signal }))
+    const other = send(get('/api/other'))
+    controller.abort()
+    await expect(aborted).rejects.toMatchObject({ code: 'ABORTED' })
+    release()
+    await expect(trigger).resolves.toMatchObject({ statusCode: 200 })
+    await expect(other).resolves.toMatchObject({ statusCode: 200 })
+    expect(backend.state.hits.filter((h) => h.url === '/api/aborted')).toHaveLength(0)
+  })
+
+  it('aborting the request that started the refresh does not cancel the refresh', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const release = backend.hold('/auth/refresh')
+    const controller = new AbortController()
+    const trigger = send(get('/api/trigger', { signal: controller.signal }))
+    await vi.waitUntil(() => relay.refreshing)
+    const others = Array.from({ length: 3 }, () => send(get('/api/other')))
+    controller.abort()
+    await expect(trigger).rejects.toMatchObject({ code: 'ABORTED' })
+    release()
+    const { fulfilled } = await settleAll(others)
+    expect(fulfilled).toHaveLength(3)
+    expect(backend.state.refreshCalls).toBe(1)
+    expect(backend.state.hits.filter((h) => h.url === '/api/trigger')).toHaveLength(1)
+  })
+
+  it('an already aborted signal never reaches the transport', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    await expect(send(get('/api/x', { signal: AbortSignal.abort() }))).rejects.toMatchObject({ code: 'ABORTED' })
+    expect(backend.state.hits).toHaveLength(0)
+  })
+})
+
+describe('storage', () => {
+  it('rotated credentials are written before any replay (slow async storage)', async () => {
+    const data = new Map<string, string>()
+    const storage = {
+      get: (k: string) => data.get(k),
+      set: (k: string, v: string) => new Promise<void>((r) => setTimeout(() => (data.set(k, v), r()), 20)),
+      remove: async (k: string) => void data.delete(k),
+    }
+    const { backend, relay } = setup({ storage })
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const order: string[] = []
+    const transport = async (req: RelayRequest) => {
+      if (req.url.endsWith('/api/x')) order.push(`send ${req.header?.Authorization} stored=${JSON.parse(data.get('tokenrelay')!).accessToken}`)
+      return backend.transport(req)
+    }
+    await relay.send(get('/api/x'), transport)
+    expect(order).toEqual(['send Bearer at-1 stored=at-1', 'send Bearer at-2 stored=at-2'])
+  })
+
+  it('reads stored credentials at start, sync or async', async () => {
+    for (const async of [false, true]) {
+      const backend = fakeBackend()
+      const value = JSON.stringify(backend.login())
+      const storage = { get: () => (async ? Promise.resolve(value) : value), set() {}, remove() {} }
+      const relay = createTokenRelay({ baseURL: API, storage })
+      await relay.ready
+      expect(relay.getCredentials()?.accessToken).toBe('at-1')
+    }
+  })
+
+  it.each(['not json', '{"refreshToken":"x"}', '{"accessToken":42}', 'null', '{"APDataStorage":"legacy"}'])(
+    'a corrupt stored value (%s) means logged out, without throwing',
+    async (raw) => {
+      const relay = createTokenRelay({ baseURL: API, storage: { get: () => raw, set() {}, remove() {} } })
+      await relay.ready
+      expect(relay.getCredentials()).toBeNull()
+    },
+  )
+
+  it('a storage that throws on read is survived', async () => {
+    const relay = createTokenRelay({
+      baseURL: API,
+      storage: {
+        get: () => {
+          throw new Error('broken')
+        },
+        set() {},
+        remove() {},
+      },
+    })
+    await relay.ready
+    expect(relay.getCredentials()).toBeNull()
+  })
+
+  it('a throwing write keeps the new credentials in memory and emits error', async () => {
+    const { backend, relay, send } = setup({
+      storage: {
+        get: () => undefined,
+        set: () => {
+          throw new Error('quota exceeded')
+        },
+        remove() {},
+      },
+    })
+    const errors: unknown[] = []
+    relay.on('error', (e) => errors.push(e.error))
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    await expect(send(get('/api/x'))).resolves.toMatchObject({ statusCode: 200 })
+    expect(relay.getCredentials()?.accessToken).toBe('at-2')
+    expect(errors).toHaveLength(2)
+    expect(String(errors[0])).toContain('quota')
+  })
+})
+
+describe('clear()', () => {
+  it('during a refresh discards its result and rejects waiting requests with LOGGED_OUT', async () => {
+    const store = memoryStore()
+    const { backend, relay, send } = setup({ storage: store })
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const release = backend.hold('/auth/refresh')
+    const waiting = settleAll(Array.from({ length: 3 }, () => send(get('/api/x'))))
+    await vi.waitUntil(() => relay.refreshing)
+    await relay.clear()
+    release()
+    const { rejected } = await waiting
+    expect(rejected.map((e) => e.code)).toEqual(['LOGGED_OUT', 'LOGGED_OUT', 'LOGGED_OUT'])
+    await new Promise((r) => setTimeout(r, 5))
+    expect(relay.getCredentials()).toBeNull()
+    expect(store.data.size).toBe(0)
+    expect(backend.state.hits.filter((h) => h.url === '/api/x')).toHaveLength(3)
+  })
+
+  it('during the storage write of a refresh leaves nothing stored', async () => {
+    const data = new Map<string, string>()
+    let writing: (() => void) | undefined
+    const storage = {
+      get: (k: string) => data.get(k),
+      set: (k: string, v: string) => new Promise<void>((r) => (writing = () => (data.set(k, v), r()))),
+      remove: (k: string) => void data.delete(k),
+    }
+    const { backend, relay, send } = setup({ storage })
+    const first = relay.setCredentials(backend.login())
+    writing!()
+    await first
+    backend.expireAll()
+    writing = undefined
+    const waiting = send(get('/api/x')).catch((e) => e.code)
+    await vi.waitUntil(() => writing)
+    await relay.clear()
+    writing!() // the refresh's write lands after the logout
+    expect(await waiting).toBe('LOGGED_OUT')
+    await new Promise((r) => setTimeout(r, 5))
+    expect(data.size).toBe(0)
+    expect(relay.getCredentials()).toBeNull()
+  })
+
+  it('setCredentials during a refresh wins over the refresh result', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const release = backend.hold('/auth/refresh')
+    const waiting = send(get('/api/x'))
+    await vi.waitUntil(() => relay.refreshing)
+    const fresh = backend.login() // at-2, issued by a login elsewhere
+    await relay.setCredentials(fresh)
+    release()
+    await expect(waiting).resolves.toMatchObject({ data: { token: 'at-2' } })
+    await new Promise((r) => setTimeout(r, 5))
+    expect(relay.getCredentials()?.accessToken).toBe('at-2')
+  })
+})
+
+describe('exemptions and origins', () => {
+  it('auth: false gets no token and never refreshes', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const res = await send(get('/api/public', { auth: false }))
+    expect(res.statusCode).toBe(401)
+    expect(backend.state.hits[0].token).toBeUndefined()
+    expect(backend.state.refreshCalls).toBe(0)
+  })
+
+  it('relative URLs resolve against baseURL and get the token', async () => {
+    const { backend, relay } = setup()
+    await relay.setCredentials(backend.login())
+    const seen: RelayRequest[] = []
+    await relay.send({ url: '/api/rel' }, async (req) => (seen.push(req), backend.transport(req)))
+    expect(seen[0].url).toBe(`${API}/api/rel`)
+    expect(seen[0].header?.Authorization).toBe('Bearer at-1')
+  })
+
+  it.each([
+    'https://api.test.evil.com/x',
+    'https://api.test@evil.com/x',
+    'http://api.test/x',
+    'https://api.test:8443/x',
+    'wss://api.test/x',
+    '//evil.com/x',
+    'https://evil.com/https://api.test/',
+  ])('%s gets no token and its 401 starts no refresh', async (url) => {
+    const { backend, relay } = setup()
+    await relay.setCredentials(backend.login())
+    const seen: RelayRequest[] = []
+    const res = await relay.send({ url, method: 'GET' }, async (req) => {
+      seen.push(req)
+      return { statusCode: 401, header: {} }
+    })
+    expect(res.statusCode).toBe(401)
+    expect(seen).toHaveLength(1)
+    expect(seen[0].header?.Authorization).toBeUndefined()
+    expect(backend.state.refreshCalls).toBe(0)
+  })
+
+  it('origins adds hosts by exact origin or RegExp; default ports are the same origin', async () => {
+    const relay = createTokenRelay({ baseURL: 'https://api.test/v1', origins: ['https://up.test:8443', /^https:\/\/[a-z]+\.cdn\.test$/] })
+    expect(relay.isAllowed('https://api.test:443/a')).toBe(true)
+    expect(relay.isAllowed('HTTPS://API.TEST/a')).toBe(true)
+    expect(relay.isAllowed('users/me')).toBe(true)
+    expect(relay.isAllowed('https://up.test:8443/f')).toBe(true)
+    expect(relay.isAllowed('https://up.test/f')).toBe(false)
+    expect(relay.isAllowed('https://img.cdn.test/a.png')).toBe(true)
+    expect(relay.isAllowed('https://img.cdn.test.evil.com/a.png')).toBe(false)
+  })
+
+  it('with origins but no baseURL, same-origin relative URLs are allowed and //host is not', () => {
+    const relay = createTokenRelay({ origins: ['https://api.test'] })
+    expect(relay.isAllowed('/api/x')).toBe(true)
+    expect(relay.isAllowed('//evil.com/x')).toBe(false)
+    expect(relay.isAllowed('/\\evil.com/x')).toBe(false)
+    expect(relay.isAllowed('javascript:alert(1)')).toBe(false)
+  })
+
+  it('with neither baseURL nor origins, attaches everywhere and warns once', async () => {
+    const warn = vi.fn()
+    const relay = createTokenRelay({ logger: { log() {}, warn } })
+    await relay.setCredentials({ accessToken: 't' })
+    const seen: RelayRequest[] = []
+    for (const url of ['https://a.test/', 'https://b.test/']) {
+      await relay.send({ url }, async (req) => (seen.push(req), { statusCode: 200 }))
+    }
+    expect(seen.map((r) => r.header?.Authorization)).toEqual(['Bearer t', 'Bearer t'])
+    expect(warn).toHaveBeenCalledTimes(1)
+  })
+
+  it('a custom attach and a custom isExpired are used', async () => {
+    const { backend, relay } = setup({
+      attach: (req, c) => void (req.header!['X-Token'] = c.accessToken),
+      isExpired: (res) => (res.data as { errno?: number })?.errno === 4001,
+      refresh: async () => ({ accessToken: 'two' }),
+    })
+    await relay.setCredentials({ accessToken: 'one', refreshToken: 'r' })
+    let calls = 0
+    const res = await relay.send(get('/api/x'), async (req) => ({
+      statusCode: 200,
+      data: { errno: ++calls === 1 ? 4001 : 0, token: req.header!['X-Token'] },
+    }))
+    expect(res.data).toEqual({ errno: 0, token: 'two' })
+    void backend
+  })
+})
+
+describe('body-code expiry', () => {
+  it('a 200 with an expiry code behaves like a 401', async () => {
+    const { backend, relay, send } = setup({ expired: { codes: ['99997'] } }, { mode: 'body' })
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const { fulfilled } = await settleAll(Array.from({ length: 5 }, () => send(get('/api/x'))))
+    expect(fulfilled.map((r) => (r.data as { code: number }).code)).toEqual([0, 0, 0, 0, 0])
+    expect(backend.state.refreshCalls).toBe(1)
+  })
+})
+
+describe('API', () => {
+  it('setCredentials rejects bad input with a TypeError and keeps the old credentials', async () => {
+    const { backend, relay } = setup()
+    await relay.setCredentials(backend.login())
+    expect(() => relay.setCredentials({} as never)).toThrow(TypeError)
+    expect(() => relay.setCredentials({ accessToken: '' })).toThrow(TypeError)
+    expect(relay.getCredentials()?.accessToken).toBe('at-1')
+  })
+
+  it('refresh() refreshes once for concurrent callers and returns the new credentials', async () => {
+    const { backend, relay } = setup()
+    await relay.setCredentials(backend.login())
+    const [a, b] = await Promise.all([relay.refresh(), relay.refresh()])
+    expect(a.accessToken).toBe('at-2')
+    expect(b.accessToken).toBe('at-2')
+    expect(backend.state.refreshCalls).toBe(1)
+  })
+
+  it('keeps the refresh token when the server does not rotate it', async () => {
+    const { relay, backend } = setup({ refresh: async () => ({ accessToken: 'new', expiresIn: 60 }) })
+    await relay.setCredentials({ accessToken: 'old', refreshToken: 'keep-me' })
+    await relay.refresh()
+    expect(relay.getCredentials()).toMatchObject({ accessToken: 'new', refreshToken: 'keep-me' })
+    void backend
+  })
+
+  it('emits events in order and off() unsubscribes', async () => {
+    const { backend, relay, send } = setup()
+    const seen: string[] = []
+    for (const name of ['refresh:start', 'refresh:success', 'refresh:failure', 'queued', 'replay', 'session-expired'] as const) {
+      relay.on(name, () => seen.push(name))
+    }
+    const off = relay.on('replay', () => seen.push('replay-2'))
+    off()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    await send(get('/api/x'))
+    expect(seen).toEqual(['refresh:start', 'refresh:success', 'replay'])
+  })
+
+  it('debug prints a compact timeline without tokens', async () => {
+    const lines: string[] = []
+    const logger = { log: (s: unknown) => lines.push(String(s)), warn: () => {} }
+    const { backend, relay, send } = setup({ debug: true, logger })
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    await send(get('/api/x'))
+    expect(lines.map((l) => l.replace(/\+\d+ms/, '+Nms'))).toEqual([
+      '[tokenrelay +Nms] change ',
+      '[tokenrelay +Nms] refresh:start refresh (expired)',
+      '[tokenrelay +Nms] change ',
+      '[tokenrelay +Nms] refresh:success refresh',
+      `[tokenrelay +Nms] replay GET ${API}/api/x`,
+    ])
+    expect(lines.join('\n')).not.toContain('at-')
+  })
+
+  it('TokenRelayError carries code, cause and a cross-realm brand', () => {
+    const cause = new Error('x')
+    const e = new TokenRelayError('REFRESH_FAILED', 'boom', { cause, transient: true })
+    expect(e).toBeInstanceOf(Error)
+    expect(e.cause).toBe(cause)
+    expect(isTokenRelayError(e)).toBe(true)
+    expect(isTokenRelayError({ ...e, __tokenRelayError: true, code: 'ABORTED' }, 'ABORTED')).toBe(true)
+    expect(isTokenRelayError(new Error('x'))).toBe(false)
+    expect(new SessionExpiredError().code).toBe('SESSION_EXPIRED')
+  })
+})
