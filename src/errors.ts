@@ -22,6 +22,8 @@ export class TokenRelayError extends Error {
   readonly code: TokenRelayErrorCode
   /** Set on transient failures that a retry may fix (network, 5xx, timeout). */
   readonly transient: boolean
+  /** What went wrong underneath: the platform error, or the response that said so. */
+  declare readonly cause?: unknown
   readonly [brand] = true
 
   constructor(code: TokenRelayErrorCode, message: string, options: { cause?: unknown; transient?: boolean } = {}) {

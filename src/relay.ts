@@ -51,9 +51,10 @@ function abortable<T>(promise: Promise<T>, signal?: AbortSignalLike): Promise<T>
   if (!signal) return promise
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal))
+    // Subscribe first: a shared refresh that fails after its waiters left must not go unhandled.
+    promise.then(resolve, reject).then(() => signal.removeEventListener('abort', onAbort))
     if (signal.aborted) return onAbort()
     signal.addEventListener('abort', onAbort)
-    promise.then(resolve, reject).then(() => signal.removeEventListener('abort', onAbort))
   })
 }
 
@@ -234,8 +235,10 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
         return await withTimeout(Promise.resolve().then(() => strategy(context(reason))))
       } catch (e) {
         const error = toRelayError(e)
-        if (!error.transient || i >= o.retries || myEpoch !== epoch) throw error
+        if (!error.transient || i >= o.retries) throw error
         await new Promise((r) => clock.setTimeout(() => r(undefined), o.backoffMs * 2 ** i))
+        // Logged out (or handed new credentials) while backing off: the retry has nothing to present.
+        if (myEpoch !== epoch) throw error
       }
     }
   }
@@ -294,7 +297,6 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     let resolve = noop
     let reject: (e: TokenRelayError) => void = noop
     const promise = new Promise<void>((a, b) => ((resolve = a), (reject = b)))
-    promise.catch(noop) // every waiter handles it; this keeps an unwaited failure from being "unhandled"
     const f: Flight = { promise, resolve, reject, reason }
     const now = clock.now()
     refreshTimes = refreshTimes.filter((t) => now - t < o.windowMs).concat(now)
