@@ -1,0 +1,316 @@
+/**
+ * Runs a BUILT H5 output (Taro `dist/h5`, uni-app `dist/build/h5`) in Debian's Chromium through
+ * playwright-core.
+ *
+ *   const browser = await launchBrowser()                 // once per file: Chromium is heavy
+ *   const app = await openH5App({ browser, dir, apiBase, route: '/pages/home/index' })
+ *   await app.tap('run-all')                              // click the element with id="run-all"
+ *   await app.waitForText(/results 12\/12/)
+ *   await app.texts()                                     // the page's visible text, one entry per line
+ *   await app.screenshot('taro-h5-home')                  // → test-artifacts/taro-h5-home.png
+ *   app.pageErrors, app.consoleErrors, app.network        // what went wrong / what was fetched
+ *   await app.close(); await browser.close()
+ *
+ * - The output is served by a static server on 127.0.0.1 (ephemeral port, index.html for unknown paths
+ *   so history routing works too). `proxyApi: true` also forwards /api, /auth and /__* to `apiBase`
+ *   and points the app at its own origin (same origin: no CORS involved).
+ * - The API base reaches the app through `window.__TOKENRELAY_API__`, set by an init script before
+ *   any app code runs (the playgrounds read it before their build-time constant).
+ * - Chromium: `/usr/bin/chromium` (apt package `chromium`), override with $CHROMIUM_PATH. Never run
+ *   `npx playwright install`: it downloads browsers, which this machine cannot.
+ * - playwright-core is loaded at run time from the repo root, else from a playground's node_modules,
+ *   so this module type-checks without it; its types are the small subset below.
+ */
+import * as fs from 'node:fs'
+import * as http from 'node:http'
+import * as path from 'node:path'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import type { AddressInfo } from 'node:net'
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'test-artifacts')
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
+
+// ─── the subset of playwright-core used here ────────────────────────────────────────────
+export interface PwLocator {
+  click(options?: { timeout?: number }): Promise<void>
+  innerText(options?: { timeout?: number }): Promise<string>
+  waitFor(options?: { state?: 'attached' | 'visible'; timeout?: number }): Promise<void>
+  count(): Promise<number>
+  first(): PwLocator
+}
+export interface PwConsoleMessage { type(): string; text(): string }
+export interface PwRequest { url(): string; method(): string; headers(): Record<string, string> }
+export interface PwResponse { url(): string; status(): number; request(): PwRequest }
+export interface PwPage {
+  goto(url: string, options?: { waitUntil?: 'load' | 'domcontentloaded' | 'networkidle'; timeout?: number }): Promise<unknown>
+  locator(selector: string): PwLocator
+  screenshot(options: { path: string; fullPage?: boolean }): Promise<Buffer>
+  evaluate<R>(expression: string): Promise<R>
+  on(event: 'console', cb: (m: PwConsoleMessage) => void): void
+  on(event: 'pageerror', cb: (e: Error) => void): void
+  on(event: 'response', cb: (r: PwResponse) => void): void
+  on(event: 'requestfailed', cb: (r: PwRequest & { failure(): { errorText: string } | null }) => void): void
+  close(): Promise<void>
+}
+export interface PwContext {
+  newPage(): Promise<PwPage>
+  addInitScript(script: { content: string }): Promise<void>
+  close(): Promise<void>
+}
+export interface PwBrowser {
+  newContext(options?: { viewport?: { width: number; height: number }; serviceWorkers?: 'block' | 'allow' }): Promise<PwContext>
+  version(): string
+  close(): Promise<void>
+}
+interface PlaywrightCore {
+  chromium: { launch(options: { executablePath: string; headless: boolean; args: string[]; timeout?: number }): Promise<PwBrowser> }
+}
+
+function loadPlaywright(): PlaywrightCore {
+  const bases = [REPO_ROOT, path.join(REPO_ROOT, 'playground-uniapp'), path.join(REPO_ROOT, 'playground-taro')]
+  for (const base of bases) {
+    try {
+      return createRequire(path.join(base, 'package.json'))('playwright-core') as PlaywrightCore
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error('playwright-core is not installed: add it as a devDependency at the repo root (npm i -D playwright-core). '
+    + 'Do NOT run `npx playwright install`; the harness uses Debian chromium (apt-get install -y chromium).')
+}
+
+/** Launches Debian's Chromium headless with the flags this machine needs (fresh temporary profile). */
+export async function launchBrowser(): Promise<PwBrowser> {
+  const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(`${executablePath} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`)
+  }
+  const { chromium } = loadPlaywright()
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 })
+}
+
+// ─── static server ──────────────────────────────────────────────────────────────────────
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+}
+
+export interface StaticServer {
+  url: string
+  /** Paths served (after SPA fallback), for debugging. */
+  served: string[]
+  close(): Promise<void>
+}
+
+/**
+ * Serves `dir` on 127.0.0.1:<ephemeral>. Unknown paths get index.html (SPA fallback).
+ * With `proxyTo`, requests under /api, /auth and /__ are forwarded there instead.
+ */
+export async function startStaticServer(dir: string, options: { proxyTo?: string } = {}): Promise<StaticServer> {
+  const root = path.resolve(dir)
+  const index = path.join(root, 'index.html')
+  if (!fs.existsSync(index)) throw new Error(`${root} has no index.html: build the H5 output first`)
+  const served: string[] = []
+  const proxyTarget = options.proxyTo ? new URL(options.proxyTo) : null
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url || '/', 'http://local')
+    if (proxyTarget && /^\/(api|auth|__)/.test(url.pathname)) {
+      const upstream = http.request({
+        host: proxyTarget.hostname,
+        port: proxyTarget.port,
+        method: req.method,
+        path: url.pathname + url.search,
+        headers: { ...req.headers, host: proxyTarget.host },
+      }, (up) => {
+        res.writeHead(up.statusCode || 502, up.headers)
+        up.pipe(res)
+      })
+      upstream.on('error', () => res.writeHead(502).end())
+      req.pipe(upstream)
+      return
+    }
+    let file = path.join(root, decodeURIComponent(url.pathname))
+    if (!file.startsWith(root)) {
+      res.writeHead(403).end()
+      return
+    }
+    if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      const asIndex = path.join(file, 'index.html')
+      file = fs.existsSync(asIndex) ? asIndex : index
+    }
+    served.push(path.relative(root, file))
+    res.writeHead(200, {
+      'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
+      'Cache-Control': 'no-store',
+    })
+    fs.createReadStream(file).pipe(res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    served,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
+  }
+}
+
+// ─── app handle ─────────────────────────────────────────────────────────────────────────
+export interface OpenH5Options {
+  browser: PwBrowser
+  /** Built H5 directory (contains index.html). */
+  dir: string
+  /** API base URL given to the app as window.__TOKENRELAY_API__. */
+  apiBase?: string
+  /** Forward /api, /auth, /__* from the static server to apiBase and give the app its own origin. */
+  proxyApi?: boolean
+  /** Page route (hash router), e.g. '/pages/home/index'. Default: the app's start page. */
+  route?: string
+  /** Query for the route. */
+  query?: Record<string, string>
+  /** Router mode of the build. Default 'hash' (both playgrounds). */
+  routerMode?: 'hash' | 'browser'
+  viewport?: { width: number; height: number }
+}
+
+export interface H5NetworkRecord {
+  method: string
+  url: string
+  status: number | null
+  /** Request headers as the browser reported them. */
+  headers: Record<string, string>
+  failure?: string
+}
+
+export interface H5App {
+  url: string
+  page: PwPage
+  server: StaticServer
+  /** Click the element with this id (waits for it like a user would). */
+  tap(id: string, timeoutMs?: number): Promise<void>
+  /** Visible text of the page, split into trimmed non-empty lines. */
+  texts(): Promise<string[]>
+  waitForText(pattern: RegExp | string, timeoutMs?: number): Promise<string[]>
+  /** Navigates within the app (route as in app.json, e.g. '/pages/login/index'). */
+  goto(route: string, query?: Record<string, string>): Promise<void>
+  /** Saves a PNG under test-artifacts/ and returns its path. */
+  screenshot(name: string): Promise<string>
+  readonly pageErrors: Error[]
+  readonly consoleErrors: string[]
+  readonly consoleMessages: string[]
+  /** Every response and failed request seen by the page (static files included). */
+  readonly network: H5NetworkRecord[]
+  close(): Promise<void>
+}
+
+export async function openH5App(options: OpenH5Options): Promise<H5App> {
+  const server = await startStaticServer(options.dir, { proxyTo: options.proxyApi ? options.apiBase : undefined })
+  const context = await options.browser.newContext({ viewport: options.viewport || { width: 390, height: 844 }, serviceWorkers: 'block' })
+  const apiForApp = options.proxyApi ? server.url : options.apiBase
+  if (apiForApp) await context.addInitScript({ content: `window.__TOKENRELAY_API__ = ${JSON.stringify(apiForApp)};` })
+  const page = await context.newPage()
+  const pageErrors: Error[] = []
+  const consoleErrors: string[] = []
+  const consoleMessages: string[] = []
+  const network: H5NetworkRecord[] = []
+  page.on('pageerror', (e) => pageErrors.push(e))
+  page.on('console', (m) => {
+    const line = `${m.type()}: ${m.text()}`
+    consoleMessages.push(line)
+    if (m.type() === 'error') consoleErrors.push(m.text())
+    if (process.env.TOKENRELAY_E2E_VERBOSE === '1') console.log('[h5]', line)
+  })
+  page.on('response', (r) => network.push({ method: r.request().method(), url: r.url(), status: r.status(), headers: r.request().headers() }))
+  page.on('requestfailed', (r) => network.push({ method: r.method(), url: r.url(), status: null, headers: r.headers(), failure: r.failure()?.errorText }))
+
+  const routeUrl = (route?: string, query?: Record<string, string>) => {
+    const qs = query && Object.keys(query).length ? `?${new URLSearchParams(query).toString()}` : ''
+    if (!route) return `${server.url}/`
+    const r = route.startsWith('/') ? route : `/${route}`
+    return options.routerMode === 'browser' ? `${server.url}${r}${qs}` : `${server.url}/#${r}${qs}`
+  }
+
+  const texts = async () => {
+    const text = await page.locator('body').innerText()
+    return text.split('\n').map((s) => s.trim()).filter(Boolean)
+  }
+
+  const app: H5App = {
+    url: server.url,
+    page,
+    server,
+    tap: async (id, timeoutMs = 10_000) => {
+      await page.locator(`#${cssEscape(id)}`).first().click({ timeout: timeoutMs })
+    },
+    texts,
+    waitForText: async (pattern, timeoutMs = 15_000) => {
+      const test = (s: string) => (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s))
+      const deadline = Date.now() + timeoutMs
+      let last: string[] = []
+      for (;;) {
+        last = await texts()
+        if (last.some(test)) return last
+        if (Date.now() > deadline) {
+          throw new Error(`waitForText(${pattern}) timed out after ${timeoutMs} ms; page shows: ${JSON.stringify(last.slice(0, 30))}`
+            + (pageErrors.length ? `; page errors: ${pageErrors.map((e) => e.message).join(' | ')}` : ''))
+        }
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    },
+    goto: async (route, query) => {
+      await page.goto(routeUrl(route, query), { waitUntil: 'load' })
+    },
+    screenshot: async (name) => {
+      fs.mkdirSync(ARTIFACTS_DIR, { recursive: true })
+      const file = path.join(ARTIFACTS_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`)
+      await page.screenshot({ path: file, fullPage: true })
+      return file
+    },
+    pageErrors,
+    consoleErrors,
+    consoleMessages,
+    network,
+    close: async () => {
+      await context.close().catch(() => {})
+      await server.close()
+    },
+  }
+  try {
+    await page.goto(routeUrl(options.route, options.query), { waitUntil: 'load', timeout: 30_000 })
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+  return app
+}
+
+function cssEscape(id: string): string {
+  return id.replace(/[^\w-]/g, (c) => `\\${c}`)
+}
