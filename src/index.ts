@@ -1,5 +1,5 @@
 export { createTokenRelay } from './relay.js'
-export type { TokenRelay } from './relay.js'
+export type { TokenRelay, Stamped } from './relay.js'
 export { TokenRelayError, SessionExpiredError, isTokenRelayError } from './errors.js'
 export type { TokenRelayErrorCode } from './errors.js'
 export { decodeJwt } from './jwt.js'

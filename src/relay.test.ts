@@ -581,6 +581,52 @@ describe('body-code expiry', () => {
   })
 })
 
+describe('stamp() and send(…, first): interceptor platforms', () => {
+  it('stamp attaches the token only when allowed, and none while a refresh runs', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    expect(relay.stamp({ url: '/api/x' }).request).toMatchObject({ url: `${API}/api/x`, header: { Authorization: 'Bearer at-1' } })
+    expect(relay.stamp({ url: 'https://evil.test/x' }).request.header).toEqual({})
+    expect(relay.stamp({ url: '/api/x', auth: false }).request.header).toEqual({})
+    backend.expireAll()
+    const release = backend.hold('/auth/refresh')
+    const pending = send(get('/api/x'))
+    await vi.waitUntil(() => relay.refreshing)
+    expect(relay.stamp({ url: '/api/y' }).request.header).toEqual({})
+    release()
+    await pending
+  })
+
+  it('10 responses that arrived expired are replayed after exactly one refresh', async () => {
+    const { backend, relay } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const stamped = Array.from({ length: 10 }, (_, i) => relay.stamp({ url: `/api/${i}` }))
+    const responses = await Promise.all(stamped.map((s) => backend.transport(s.request)))
+    expect(responses.every((r) => relay.isExpired(r, {} as RelayRequest))).toBe(true)
+    const results = await Promise.all(
+      stamped.map((s, i) => relay.send({ url: `/api/${i}` }, backend.transport, { ...s, response: responses[i] })),
+    )
+    expect(results.map((r) => r.statusCode)).toEqual(Array(10).fill(200))
+    expect(backend.state.refreshCalls).toBe(1)
+    expect(backend.hitsWith('at-2')).toBe(10)
+  })
+
+  it('a first response for an older version is replayed without a refresh; a fine one is returned as is', async () => {
+    const { backend, relay } = setup()
+    await relay.setCredentials(backend.login())
+    const old = relay.stamp({ url: '/api/late' })
+    backend.expireAll()
+    const lateResponse = await backend.transport(old.request)
+    await relay.refresh()
+    const res = await relay.send({ url: '/api/late' }, backend.transport, { ...old, response: lateResponse })
+    expect(res.data).toMatchObject({ token: 'at-2' })
+    expect(backend.state.refreshCalls).toBe(1)
+    const ok = { statusCode: 200, data: 'fine' }
+    await expect(relay.send({ url: '/api/z' }, backend.transport, { ...relay.stamp({ url: '/api/z' }), response: ok })).resolves.toBe(ok)
+  })
+})
+
 describe('API', () => {
   it('setCredentials rejects bad input with a TypeError and keeps the old credentials', async () => {
     const { backend, relay } = setup()

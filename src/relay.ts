@@ -15,8 +15,19 @@ import type {
 import { originOf, resolveURL } from './url.js'
 
 export interface TokenRelay {
-  /** The one entry point adapters call: attaches the token, detects expiry, refreshes once, replays. */
-  send(request: RelayRequest, transport: Transport): Promise<RelayResponse>
+  /**
+   * The one entry point adapters call: attaches the token, detects expiry, refreshes once, replays.
+   * `first` hands over a response that already arrived for a request prepared with `stamp()`
+   * (interceptor platforms that cannot wait before sending); the relay takes over from there.
+   */
+  send(request: RelayRequest, transport: Transport, first?: Stamped & { response: RelayResponse }): Promise<RelayResponse>
+  /**
+   * Synchronously prepares a request the platform will send itself: resolves the URL and attaches the
+   * token when allowed. While a refresh is running no token is attached (the answer is replayed anyway).
+   */
+  stamp(request: RelayRequest): Stamped
+  /** Whether `response` says the token expired (the `expired`/`isExpired` options). */
+  isExpired(response: RelayResponse, request: RelayRequest): boolean
   /** Store credentials obtained by your own login. Resolves once written to storage. */
   setCredentials(credentials: Credentials): Promise<void>
   getCredentials(): Credentials | null
@@ -30,6 +41,12 @@ export interface TokenRelay {
   /** Settles when stored credentials have been read. */
   readonly ready: Promise<void>
   readonly refreshing: boolean
+}
+
+/** A request ready for the platform, and the credentials version it carries. */
+export interface Stamped {
+  request: RelayRequest
+  version: number
 }
 
 interface Flight {
@@ -311,14 +328,25 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     return promise
   }
 
-  async function send(request: RelayRequest, transport: Transport): Promise<RelayResponse> {
+  function guarded(request: RelayRequest, url: string): boolean {
+    return request.auth !== false && allowed(url)
+  }
+
+  function stamp(request: RelayRequest): Stamped {
+    const url = resolveURL(request.url, o.baseURL)
+    const out: RelayRequest = { ...request, url, header: { ...request.header } }
+    if (creds && !flight && guarded(request, url)) o.attach(out, creds)
+    return { request: out, version }
+  }
+
+  async function send(request: RelayRequest, transport: Transport, first?: Stamped & { response: RelayResponse }): Promise<RelayResponse> {
     lastTransport = lastTransport || transport
     await ready
     const { signal } = request
     const url = resolveURL(request.url, o.baseURL)
-    if (request.auth === false || !allowed(url)) return transport({ ...request, url })
+    if (!guarded(request, url)) return first ? first.response : transport({ ...request, url })
     let replays = 0
-    let waitedAhead = false
+    let waitedAhead = !!first
     for (;;) {
       if (signal && signal.aborted) throw abortError(signal)
       const due = creds ? aheadMs > 0 && clock.now() >= creds.expiresAt! - aheadMs : !!o.login
@@ -334,14 +362,19 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
         }
         continue
       }
-      const sentVersion = version
-      const attemptRequest: RelayRequest = { ...request, url, header: { ...request.header } }
-      if (creds) o.attach(attemptRequest, creds)
+      let sentVersion = version
+      let attemptRequest: RelayRequest = { ...request, url, header: { ...request.header } }
       let response: RelayResponse
-      try {
-        response = await transport(attemptRequest)
-      } catch (error) {
-        throw signal && signal.aborted ? abortError(signal, error) : error
+      if (first) {
+        ;({ request: attemptRequest, version: sentVersion, response } = first)
+        first = undefined
+      } else {
+        if (creds) o.attach(attemptRequest, creds)
+        try {
+          response = await transport(attemptRequest)
+        } catch (error) {
+          throw signal && signal.aborted ? abortError(signal, error) : error
+        }
       }
       if (!o.isExpired(response, attemptRequest)) return response
       if (replays >= o.maxReplays) {
@@ -360,6 +393,8 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
 
   return {
     send,
+    stamp,
+    isExpired: (response, request) => o.isExpired(response, request),
     ready,
     get refreshing() {
       return !!flight
