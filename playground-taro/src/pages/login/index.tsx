@@ -8,7 +8,8 @@ export const SESSION_KEY = 'playground.session'
 
 async function loginCode(): Promise<string> {
   // wx.login / my.getAuthCode (Taro maps login → getAuthCode on Alipay); H5 has no platform login.
-  if (process.env.TARO_ENV === 'h5') return 'code-alice-h5'
+  // Codes are single use on the reference server: make each H5 one unique.
+  if (process.env.TARO_ENV === 'h5') return `code-alice-h5${Date.now().toString(36)}`
   const res = await Taro.login()
   return res.code
 }
