@@ -1,12 +1,22 @@
 import type { TokenRelayError } from '../../src/index.js'
 import type { LoginPageOptions } from './types.js'
 
+type Page = { route?: string; options?: Record<string, string> }
+
 /** The navigation calls every platform shares (wx, my, Taro and uni all have these). */
 export interface NavigationApi {
   navigateTo(o: { url: string }): unknown
   redirectTo(o: { url: string }): unknown
   switchTab(o: { url: string }): unknown
-  getCurrentPages(): { route?: string; options?: Record<string, string> }[]
+  /** A global function on wx/my/uni (not a member of `wx`); Taro also has `Taro.getCurrentPages`. */
+  getCurrentPages?(): Page[]
+}
+
+declare const getCurrentPages: (() => Page[]) | undefined
+
+function pages(api: NavigationApi): Page[] {
+  if (api.getCurrentPages) return api.getCurrentPages()
+  return typeof getCurrentPages === 'function' ? getCurrentPages() : []
 }
 
 const MAX_STACK = 10
@@ -30,7 +40,7 @@ export function loginNavigator(nav: () => NavigationApi, options: LoginPageOptio
     onSessionExpired(_error: TokenRelayError): void {
       const page = options.loginPage
       if (!page) return
-      const stack = nav().getCurrentPages() || []
+      const stack = pages(nav()) || []
       const current = stack[stack.length - 1]
       const here = current && current.route ? path(current.route) : undefined
       if (here === path(page)) return

@@ -63,7 +63,8 @@ export function createWxRelay(options: PlatformOptions = {}, w: WxLike = wx) {
     storage: wxStorage(w),
     transport: (req) => transports.request(req, () => {}),
     getCode: () => wxLoginCode(w),
-    nav: () => w,
+    // getCurrentPages is a global in mini programs, not a member of wx.
+    nav: () => ({ navigateTo: w.navigateTo, redirectTo: w.redirectTo, switchTab: w.switchTab }),
     tabBar: () => ((typeof __wxConfig !== 'undefined' && __wxConfig.tabBar && __wxConfig.tabBar.list) || []).map((i) => i.pagePath),
   })
   const wrap = (kind: keyof typeof transports) => (o: Record<string, unknown>) =>

@@ -17,12 +17,15 @@ const exchange = async (code: string, { request }: RefreshContext) =>
   (await request({ url: '/auth/login', method: 'POST', data: { code } })).data as Credentials
 
 type Res = { statusCode: number; data: any; tempFilePath?: string }
+/** The stubbed global, as app code sees it after install(). */
+const wx = new Proxy({} as Record<string, (o: object) => any>, { get: (_, name: string) => (globalThis as any).wx[name] })
 /** Promise style: the patched wx.request returns a task that is also a promise. */
-const get = (path: string, extra: object = {}) => (wx as any).request({ url: path, ...extra }) as Promise<Res>
+const get = (path: string, extra: object = {}) => wx.request({ url: path, ...extra }) as Promise<Res>
 
 function setup(options: PlatformOptions = {}, pages?: string[]) {
   sim = createWx({ pages })
   vi.stubGlobal('wx', sim.wx)
+  vi.stubGlobal('getCurrentPages', sim.getCurrentPages)
   relay = install({ baseURL: server.url, refresh, exchange, loginPage: '/pages/login/index', ...options })
   return relay
 }
@@ -60,8 +63,8 @@ describe('tokenrelay/wx', () => {
     const file = tempFile('the file body')
     const results = await Promise.all([
       ...Array.from({ length: 20 }, (_, i) => get(`/api/item/${i}`)),
-      (wx as any).uploadFile({ url: `${server.url}/api/upload`, filePath: file, name: 'file', formData: { note: 'hi' } }),
-      (wx as any).downloadFile({ url: `${server.url}/api/download/report.bin` }),
+      wx.uploadFile({ url: `${server.url}/api/upload`, filePath: file, name: 'file', formData: { note: 'hi' } }),
+      wx.downloadFile({ url: `${server.url}/api/download/report.bin` }),
     ])
     const stats = server.stats()
     expect(stats.refreshes).toBe(1)
@@ -103,7 +106,7 @@ describe('tokenrelay/wx', () => {
   it('an upload answered with a string body code is parsed, refreshed and re-sent', async () => {
     await loggedIn({ expired: { status: [401], codes: ['0002'] } })
     server.control({ expiryMode: '0002', expireAllNow: true })
-    const res = (await (wx as any).uploadFile({ url: `${server.url}/api/upload`, filePath: tempFile('abc'), name: 'f' })) as Res
+    const res = (await wx.uploadFile({ url: `${server.url}/api/upload`, filePath: tempFile('abc'), name: 'f' })) as Res
     expect(typeof res.data).toBe('string')
     expect(JSON.parse(res.data)).toMatchObject({ ok: true, generation: 2, file: { size: 3 } })
     expect(server.stats().hits['/api/upload']).toHaveLength(2)
@@ -115,7 +118,7 @@ describe('tokenrelay/wx', () => {
     const success = vi.fn()
     const fail = vi.fn()
     await new Promise<void>((done) =>
-      (wx as any).downloadFile({ url: `${server.url}/api/download/x.bin`, success, fail, complete: () => done() }),
+      wx.downloadFile({ url: `${server.url}/api/download/x.bin`, success, fail, complete: () => done() }),
     )
     expect(success).not.toHaveBeenCalled()
     expect(fail).toHaveBeenCalledTimes(1)
@@ -128,7 +131,7 @@ describe('tokenrelay/wx', () => {
     const first = get('/api/first')
     await vi.waitUntil(() => relay!.refreshing)
     const fail = vi.fn()
-    const task = (wx as any).request({ url: '/api/aborted', fail })
+    const task = wx.request({ url: '/api/aborted', fail })
     task.abort()
     await expect(task).rejects.toMatchObject({ code: 'ABORTED', errMsg: 'request:fail abort' })
     expect(fail).toHaveBeenCalledTimes(1)
@@ -139,7 +142,7 @@ describe('tokenrelay/wx', () => {
 
   it('abort() on a request in flight aborts the platform task', async () => {
     await loggedIn()
-    const task = (wx as any).request({ url: '/api/slow?delay=2000' })
+    const task = wx.request({ url: '/api/slow?delay=2000' })
     await new Promise((r) => setTimeout(r, 50))
     task.abort()
     await expect(task).rejects.toMatchObject({ code: 'ABORTED' })
@@ -186,7 +189,7 @@ describe('tokenrelay/wx', () => {
     await loggedIn()
     server.control({ expireAllNow: true })
     const events: string[] = []
-    const task = (wx as any).request({
+    const task = wx.request({
       url: '/api/cb',
       success: (r: Res) => events.push(`success ${r.statusCode} gen${r.data.generation}`),
       fail: () => events.push('fail'),

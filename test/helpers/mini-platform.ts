@@ -95,7 +95,6 @@ function navigation(log: { api: string; url: string }[], stack: { route: string;
     redirectTo: (o: Obj) => (log.push({ api: 'redirectTo', url: o.url }), stack.splice(-1, 1, route(o.url)), o.success?.({})),
     switchTab: (o: Obj) => (log.push({ api: 'switchTab', url: o.url }), stack.splice(0, stack.length, route(o.url)), o.success?.({})),
     reLaunch: (o: Obj) => (log.push({ api: 'reLaunch', url: o.url }), stack.splice(0, stack.length, route(o.url)), o.success?.({})),
-    getCurrentPages: () => stack.slice(),
   }
 }
 
@@ -177,7 +176,8 @@ export function createWx(options: SimOptions = {}) {
     },
     removeStorageSync: (key: string) => void storage.delete(key),
   }
-  return { wx, storage, navigations, stack, state }
+  // Like the real runtime, getCurrentPages is a global, not a member of wx: stub it with this.
+  return { wx, storage, navigations, stack, state, getCurrentPages: () => stack.slice() }
 }
 
 /** A simulated Alipay `my`: non-2xx on `fail` with `error: 19`, `headers`/`status`, object storage. */
@@ -263,5 +263,5 @@ export function createMy(options: SimOptions = {}) {
     setStorageSync: (o: { key: string; data: unknown }) => void storage.set(o.key, o.data),
     removeStorageSync: (o: { key: string }) => void storage.delete(o.key),
   }
-  return { my, storage, navigations, stack, state }
+  return { my, storage, navigations, stack, state, getCurrentPages: () => stack.slice() }
 }
