@@ -29,7 +29,7 @@
  *       error (`request:fail abort|timeout|...`); the call returns a task (`abort`, `onHeadersReceived`).
  *   my: 2xx → `success {data, status, headers}`; non-2xx → `fail {error: 19, errorMessage, status, data,
  *       headers}`; JSON decode failure on 2xx → `fail {error: 14}`; network 12, timeout 13, abort 9.
- *       Options take `headers` (and `header`).
+ *       Options take `headers` (and `header`); the default body type is a form, not JSON.
  *   uploadFile: success `{data: STRING, statusCode}` for any status (multipart, the file read from the
  *   simulated file system); Alipay requires `fileName` and `fileType`. downloadFile: success
  *   `{tempFilePath, statusCode}` for any status (Alipay also `apFilePath`), body written to a temp dir.
@@ -748,7 +748,8 @@ class Runtime {
     const headers: Record<string, string> = {}
     for (const [k, v] of Object.entries(given)) headers[k] = String(v)
     const ctype = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')
-    if (!ctype && method !== 'GET') headers[p === 'wx' ? 'content-type' : 'content-type'] = 'application/json'
+    // Defaults differ: wx sends JSON, Alipay a form (Taro and uni set JSON themselves on Alipay).
+    if (!ctype && method !== 'GET') headers['content-type'] = p === 'wx' ? 'application/json' : 'application/x-www-form-urlencoded'
     let url = String(o.url || '')
     let body: Buffer | undefined
     const data = o.data
@@ -760,7 +761,7 @@ class Runtime {
         url += (url.includes('?') ? '&' : '?') + data
       }
     } else if (data != null) {
-      const type = (ctype ? ctype[1] : headers['content-type'] || '').toLowerCase()
+      const type = (ctype ? ctype[1] : headers['content-type']).toLowerCase()
       if (isBinary(data)) body = Buffer.from(data as ArrayBuffer)
       else if (typeof data === 'string') body = Buffer.from(data)
       else if (type.includes('x-www-form-urlencoded')) {
