@@ -7,6 +7,8 @@ import { defineConfig } from 'vite'
  */
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
+  wx: 'platforms/wx/index.ts',
+  my: 'platforms/my/index.ts',
 }
 
 export default defineConfig({

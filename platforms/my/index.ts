@@ -1,7 +1,7 @@
 import type { RelayRequest, RelayResponse, TokenStorage } from '../../src/index.js'
 import type { Finish, PlatformTask, TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
-import { claim, platformRelay, promisify } from '../shared/install.js'
+import { claim, platformRelay, promisify, warner } from '../shared/install.js'
 import type { NavigationApi } from '../shared/login-page.js'
 import { replace } from '../shared/patch.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
@@ -112,7 +112,7 @@ function finishForRefresh(response: RelayResponse): RelayResponse {
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}, m: MyLike = my): InstalledRelay {
-  const warn = (msg: string) => (options.logger || console).warn(msg)
+  const warn = warner(options)
   const release = claim('tokenrelay/my', warn)
   const made = createMyRelay(options, m)
   for (const name of ['request', 'uploadFile', 'downloadFile'] as Api[]) {

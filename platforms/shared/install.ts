@@ -11,6 +11,12 @@ export function codeLogin(getCode: () => Promise<string>, exchange: (code: strin
 
 let installed: string | undefined
 
+// Every mini program runtime has a console; declared here because the build has no DOM or Node types.
+declare const console: { warn(...args: unknown[]): void }
+
+/** Warns through the user's logger when given, else the console. */
+export const warner = (options: PlatformOptions) => (message: string) => (options.logger || console).warn(message)
+
 /**
  * Two adapters at once (raw wx under Taro, say) would both refresh the same token.
  * Returns a release function.

