@@ -32,6 +32,7 @@ export default defineConfig({
     include: [
       'src/**/*.test.ts',
       'platforms/**/*.test.ts',
+      'platforms/**/*.test.tsx',
       'playground-server/**/*.test.ts',
       'test/**/*.test.ts',
     ],

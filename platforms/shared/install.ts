@@ -1,4 +1,4 @@
-import type { Credentials, RefreshContext, Transport, TokenStorage } from '../../src/index.js'
+import type { Credentials, RefreshContext, TokenRelay, Transport, TokenStorage } from '../../src/index.js'
 import { createTokenRelay } from '../../src/index.js'
 import type { NavigationApi } from './login-page.js'
 import { loginNavigator } from './login-page.js'
@@ -10,6 +10,10 @@ export function codeLogin(getCode: () => Promise<string>, exchange: (code: strin
 }
 
 let installed: string | undefined
+let current: TokenRelay | undefined
+
+/** The relay the app's adapter created last: what `useTokenRelay()` shows by default. */
+export const currentRelay = (): TokenRelay | undefined => current
 
 // Every mini program runtime has a console; declared here because the build has no DOM or Node types.
 declare const console: { warn(...args: unknown[]): void }
@@ -51,6 +55,7 @@ export function platformRelay(
       if (options.onSessionExpired) options.onSessionExpired(error)
     },
   })
+  current = relay
   return { relay, returnAfterLogin: navigator.returnAfterLogin }
 }
 
