@@ -1,0 +1,187 @@
+// Named imports: on H5 the default export lacks addInterceptor for code under node_modules, and
+// `import * as` fails there at run time. The default import is used only as the object whose
+// uploadFile/downloadFile app code calls (`Taro.uploadFile(...)`), which is what gets replaced.
+import Taro, {
+  addInterceptor,
+  getApp,
+  getCurrentPages,
+  getStorageSync,
+  login,
+  navigateTo,
+  redirectTo,
+  removeStorageSync,
+  request,
+  setStorageSync,
+  switchTab,
+} from '@tarojs/taro'
+import type { AbortSignalLike, RelayRequest, RelayResponse, TokenStorage } from '../../src/index.js'
+import type { Finish, PlatformTask, TaskTransport } from '../shared/call.js'
+import { callThrough } from '../shared/call.js'
+import { claim, platformRelay, warner } from '../shared/install.js'
+import { replace } from '../shared/patch.js'
+import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
+
+export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
+
+type Params = Record<string, any>
+type TaroPromise = Promise<any> & { abort?(): void }
+interface Chain {
+  requestParams: Params
+  proceed(params: Params): TaroPromise
+}
+
+declare const __wxConfig: { tabBar?: { list?: { pagePath: string }[] } } | undefined
+
+/** Marks the relay's own refresh/login calls so our interceptor lets them through untouched. */
+const BYPASS = '__tokenrelayBypass'
+/** Answers Taro REJECTED (Alipay non-2xx, JSON decode errors) → the rejection the caller would have had. */
+const rejected = new WeakMap<object, unknown>()
+const FILE_APIS = ['uploadFile', 'downloadFile'] as const
+let current: InstalledRelay | undefined
+
+/**
+ * Settles one attempt as the engine needs it: every HTTP answer resolves, even one Taro rejected
+ * (Alipay rejects non-2xx with `status`; H5 sets `statusCode` on the error); no answer rejects as is.
+ */
+function settle(p: TaroPromise, signal: AbortSignalLike | undefined, onTask: (task: PlatformTask) => void): Promise<RelayResponse> {
+  onTask(p as unknown as PlatformTask)
+  if (signal) signal.addEventListener('abort', () => p.abort && p.abort())
+  return p.then(undefined, (error) => {
+    const status = error && (error.statusCode || error.status)
+    if (typeof status !== 'number') throw error
+    const response: RelayResponse = { statusCode: status, header: error.header || error.headers, data: error.data }
+    rejected.set(response, error)
+    return response
+  })
+}
+
+const finish: Finish = (response) => (rejected.has(response) ? { ok: false, value: rejected.get(response) } : { ok: true, value: response })
+
+/** One attempt's options: the relay's fields removed, the caller's own H5 `signal` put back. */
+function attempt(req: RelayRequest, signal?: unknown): Params {
+  const { kind: _kind, auth: _auth, signal: _signal, ...params } = req
+  if (signal) params.signal = signal
+  return params
+}
+
+/** Taro's tasks: `abort(cb)` and `progress(cb)` return the promise itself. */
+function taroTask(task: Promise<unknown> & PlatformTask, progress: boolean) {
+  const abort = task.abort
+  task.abort = ((cb?: () => void) => {
+    if (cb) cb()
+    abort()
+    return task
+  }) as () => void
+  if (progress) task.progress = (cb: unknown) => ((task.onProgressUpdate as (cb: unknown) => void)(cb), task)
+  return task
+}
+
+/** tabBar pages from the app config Taro keeps on the app (`app.config.ts`), else WeChat's `__wxConfig`. */
+function tabBar(): string[] {
+  let app: Params | undefined
+  try {
+    app = getApp() as Params
+  } catch {
+    // No app yet (or H5 without one): fall back.
+  }
+  const fromApp = app && app.config && app.config.tabBar && app.config.tabBar.list
+  const fromWx = typeof __wxConfig !== 'undefined' && __wxConfig && __wxConfig.tabBar && __wxConfig.tabBar.list
+  return ((fromApp || fromWx || []) as { pagePath: string }[]).map((i) => i.pagePath)
+}
+
+/**
+ * Routes `Taro.request` (one interceptor), `Taro.uploadFile` and `Taro.downloadFile` (replaced on the
+ * Taro object: the interceptor chain never sees them) through one relay. Call it before any other
+ * `addInterceptor`, so ours is the outermost and later interceptors run once per attempt.
+ * `Taro.cleanInterceptors()` removes the interceptor: call install() again after it.
+ * On H5 only `Taro.request` is covered (the build rewrites upload/download calls in app code).
+ * @example const relay = install({ baseURL: 'https://api.example.com', refresh, exchange, loginPage: '/pages/login/index' })
+ */
+export function install(options: PlatformOptions = {}): InstalledRelay {
+  if (current) current.uninstall() // a second install() replaces the first, never stacks on it
+  const warn = warner(options)
+  const release = claim('tokenrelay/taro', warn)
+  const T = Taro as unknown as Record<string, (o: Params) => TaroPromise>
+  const originals = { uploadFile: T.uploadFile, downloadFile: T.downloadFile }
+  // Taro's navigation promises reject when navigation fails: report it instead of an unhandled rejection.
+  const quiet = (p: unknown) =>
+    void Promise.resolve(p).catch((e) => warn('[tokenrelay] navigation to the login page failed: ' + ((e && (e.errMsg || e.message)) || e)))
+  const storage: TokenStorage = {
+    get: (key) => getStorageSync(key),
+    set: (key, value) => setStorageSync(key, value),
+    remove: (key) => removeStorageSync(key),
+  }
+  const { relay, returnAfterLogin } = platformRelay(options, {
+    storage,
+    // refresh/login: through the chain (the app's other interceptors apply) but not through the relay.
+    transport: (req) => settle(request({ ...attempt(req), [BYPASS]: true } as never), undefined, () => {}),
+    getCode: () => login().then((r) => r.code),
+    nav: () => ({
+      navigateTo: (o) => quiet(navigateTo(o)),
+      redirectTo: (o) => quiet(redirectTo(o)),
+      switchTab: (o) => quiet(switchTab(o)),
+      getCurrentPages: () => getCurrentPages() as { route?: string; options?: Record<string, string> }[],
+    }),
+    tabBar,
+  })
+
+  let active = true
+  addInterceptor((chain: Chain) => {
+    // Taro has no removeInterceptor: once uninstalled this stays in the chain as a pass-through
+    // (forwarding the bypass mark untouched, for the installed relay's interceptor further in).
+    if (!active) return chain.proceed(chain.requestParams)
+    const { [BYPASS]: bypass, ...params } = chain.requestParams
+    if (bypass) return chain.proceed(params)
+    // Snapshot before the first proceed: Taro's request functions mutate what they are given (Alipay
+    // deletes `header` and swaps the callbacks, H5 adds Content-Type), and the callbacks must see the
+    // final answer only, so they stay out of every attempt.
+    const { signal, ...snapshot } = params
+    const send: TaskTransport = (req, onTask) => settle(chain.proceed(attempt(req, signal)), req.signal, onTask)
+    const task = callThrough(relay, 'request', 'request', { ...snapshot, header: { ...params.header } } as never, send, finish)
+    if (signal && typeof signal.addEventListener === 'function') signal.addEventListener('abort', () => task.abort())
+    return taroTask(task, false)
+  })
+
+  const wrapped: Record<string, boolean> = {}
+  for (const api of FILE_APIS) {
+    const original = originals[api]
+    if (typeof original !== 'function') continue // H5: not on the default export
+    const kind = api === 'uploadFile' ? 'upload' : 'download'
+    const call = (o: Params) =>
+      taroTask(callThrough(relay, kind, api, o as never, (req, onTask) => settle(original(attempt(req)), req.signal, onTask), finish), true)
+    wrapped[api] = replace(Taro, api, call)
+    if (!wrapped[api]) warn(`[tokenrelay] could not replace Taro.${api}: its calls will not be refreshed`)
+  }
+
+  const installed: InstalledRelay = Object.assign(relay, {
+    returnAfterLogin,
+    uninstall() {
+      if (!active) return
+      active = false
+      for (const api of FILE_APIS) if (wrapped[api]) replace(Taro, api, originals[api])
+      if (current === installed) current = undefined
+      release()
+    },
+  })
+  return (current = installed)
+}
+
+declare module '@tarojs/taro' {
+  // `auth: false` on Taro's own option types, no casts needed.
+  namespace request {
+    interface Option<T, U> {
+      /** `false`: tokenrelay attaches no token and never refreshes for this request. */
+      auth?: boolean
+    }
+  }
+  namespace uploadFile {
+    interface Option {
+      auth?: boolean
+    }
+  }
+  namespace downloadFile {
+    interface Option {
+      auth?: boolean
+    }
+  }
+}

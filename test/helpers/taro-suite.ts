@@ -1,0 +1,459 @@
+// The tokenrelay/taro scenarios every Taro mini program target must pass, run by
+// platforms/taro/taro.test.ts (weapp) and platforms/taro/taro.alipay.test.ts (alipay): each file loads
+// its own Taro runtime (see taro-runtime.ts). Assertions count on the reference server.
+import { readFileSync } from 'node:fs'
+import { afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest'
+import { downloadContent, startServer } from '../../playground-server/server.js'
+import type { RunningServer } from '../../playground-server/server.js'
+import type { Credentials, RefreshContext } from '../../src/index.js'
+import type { InstalledRelay, PlatformOptions } from '../../platforms/taro/index.js'
+import { tempFile } from './mini-platform.js'
+import type { SimSetup, TaroEnv } from './taro-runtime.js'
+import { loadTaro } from './taro-runtime.js'
+
+export type Res = { statusCode: number; data: any; header?: Record<string, string>; tempFilePath?: string; errMsg?: string }
+type Loaded = Awaited<ReturnType<typeof loadTaro>>
+
+export const refresh = async ({ refreshToken, request }: RefreshContext) =>
+  (await request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } })).data as Credentials
+export const exchange = async (code: string, { request }: RefreshContext) =>
+  (await request({ url: '/auth/login', method: 'POST', data: { code } })).data as Credentials
+
+/** Registers the hooks; the returned object's getters are valid inside tests. */
+export function useTaro(env: TaroEnv) {
+  let loaded: Loaded
+  let server: RunningServer
+  let relay: InstalledRelay | undefined
+
+  beforeAll(async () => {
+    loaded = await loadTaro(env)
+  })
+  beforeEach(async () => {
+    server = await startServer({ port: 0 })
+    loaded.reset()
+  })
+  afterEach(async () => {
+    relay?.uninstall()
+    relay = undefined
+    loaded.Taro.cleanInterceptors() // uninstalled interceptors stay as pass-throughs otherwise
+    await server.close()
+  })
+
+  const ctx = {
+    env,
+    get Taro() {
+      return loaded.Taro
+    },
+    get adapter() {
+      return loaded.adapter
+    },
+    get sim() {
+      return loaded.sim
+    },
+    get server() {
+      return server
+    },
+    set server(s: RunningServer) {
+      server = s
+    },
+    get relay() {
+      return relay!
+    },
+    /** Taro.request, promise style. */
+    get: (path: string, extra: object = {}) => loaded.Taro.request({ url: path, ...extra }) as Promise<Res> & { abort(): void },
+    /** Both platforms need `fileType` on Alipay (Taro passes it through); weapp ignores it. */
+    upload: (extra: object) => loaded.Taro.uploadFile({ url: `${server.url}/api/upload`, name: 'file', fileType: 'image', ...extra }) as Promise<Res>,
+    setup(options: PlatformOptions = {}, sim: SimSetup = {}) {
+      loaded.reset(sim)
+      relay = loaded.adapter.install({ baseURL: server.url, refresh, exchange, loginPage: '/pages/login/index', ...options })
+      return relay
+    },
+    /** Logged in as alice (directly on the server), one login counted. */
+    async loggedIn(options: PlatformOptions = {}, sim: SimSetup = {}) {
+      const r = ctx.setup(options, sim)
+      const res = await fetch(`${server.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: 'code-alice-direct' }),
+      })
+      await r.setCredentials((await res.json()) as Credentials)
+      expect(server.stats().logins).toBe(1)
+      return r
+    },
+    /** What a non-2xx answer looks like to a Taro caller on this platform (weapp resolves, Alipay rejects). */
+    async settled(p: Promise<unknown>): Promise<{ ok: boolean; value: any }> {
+      return p.then(
+        (value) => ({ ok: true, value }),
+        (value) => ({ ok: false, value }),
+      )
+    },
+  }
+  return ctx
+}
+
+export type TaroContext = ReturnType<typeof useTaro>
+
+/** Scenarios shared by weapp and alipay. */
+export function sharedTaroTests(t: TaroContext) {
+  it('20 requests + an upload + a download meeting an expired token: one refresh, every replay with the new token', async () => {
+    await t.loggedIn()
+    t.server.control({ expireAllNow: true })
+    const file = tempFile('the file body')
+    const results = await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => t.get(`/api/item/${i}`)),
+      t.upload({ filePath: file, formData: { note: 'hi' } }),
+      t.Taro.downloadFile({ url: `${t.server.url}/api/download/report.bin` }) as Promise<Res>,
+    ])
+    const stats = t.server.stats()
+    expect(stats.refreshes).toBe(1)
+    expect(stats.logins).toBe(1)
+    for (let i = 0; i < 20; i++) {
+      expect(stats.hits[`/api/item/${i}`].map((h) => [h.status, h.generation])).toEqual([
+        [401, 1],
+        [200, 2],
+      ])
+      expect(results[i]).toMatchObject({ statusCode: 200, data: { generation: 2, path: `/api/item/${i}` } })
+    }
+    expect(stats.hits['/api/upload'].map((h) => [h.status, h.generation])).toEqual([
+      [401, 1],
+      [200, 2],
+    ])
+    expect(JSON.parse(results[20].data)).toMatchObject({ generation: 2, fields: { note: 'hi' }, file: { size: 13 } })
+    expect(stats.hits['/api/download/report.bin'].map((h) => [h.status, h.generation])).toEqual([
+      [401, 1],
+      [200, 2],
+    ])
+    expect(results[21].statusCode).toBe(200)
+    expect(readFileSync(results[21].tempFilePath!)).toEqual(downloadContent('report.bin'))
+  })
+
+  it('a late 401 for the old token is replayed with the new one and starts no second refresh', async () => {
+    await t.loggedIn()
+    t.server.control({ expireAllNow: true })
+    const slow = t.get('/api/slow?delay=300')
+    await t.get('/api/fast') // refreshes while the slow one's 401 is on its way back
+    expect(t.server.stats().refreshes).toBe(1)
+    await expect(slow).resolves.toMatchObject({ statusCode: 200, data: { generation: 2 } })
+    expect(t.server.stats().refreshes).toBe(1)
+    expect(t.server.stats().hits['/api/slow'].map((h) => [h.status, h.generation])).toEqual([
+      [401, 1],
+      [200, 2],
+    ])
+  })
+
+  it('body-code expiry (HTTP 200 with code 99997) refreshes once too', async () => {
+    await t.loggedIn({ expired: { codes: [99997] } })
+    t.server.control({ expiryMode: '99997', expireAllNow: true })
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => t.get(`/api/b/${i}`)))
+    expect(results.map((r) => [r.statusCode, r.data.code, r.data.generation])).toEqual(Array(5).fill([200, 0, 2]))
+    expect(t.server.stats().refreshes).toBe(1)
+  })
+
+  it('an upload answered with a string body code is parsed, refreshed and the file re-sent', async () => {
+    await t.loggedIn({ expired: { status: [401], codes: ['0002'] } })
+    t.server.control({ expiryMode: '0002', expireAllNow: true })
+    const res = await t.upload({ filePath: tempFile('abc') })
+    expect(typeof res.data).toBe('string')
+    expect(JSON.parse(res.data)).toMatchObject({ ok: true, code: 0, generation: 2, file: { size: 3 } })
+    expect(t.server.stats().hits['/api/upload'].map((h) => [h.status, h.generation])).toEqual([
+      [200, 1],
+      [200, 2],
+    ])
+    expect(t.server.stats().refreshes).toBe(1)
+  })
+
+  it('a download still answered 401 after the session ended is a failure, not a success', async () => {
+    await t.loggedIn({ exchange: undefined })
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    const success = vi.fn()
+    const fail = vi.fn()
+    const task = t.Taro.downloadFile({ url: `${t.server.url}/api/download/x.bin`, success, fail }) as Promise<Res>
+    await expect(task).rejects.toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'downloadFile:fail SESSION_EXPIRED' })
+    expect(success).not.toHaveBeenCalled()
+    expect(fail).toHaveBeenCalledTimes(1)
+    expect(fail.mock.calls[0][0]).toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'downloadFile:fail SESSION_EXPIRED' })
+    expect(t.server.stats().hits['/api/download/x.bin'].map((h) => h.status)).toEqual([401])
+  })
+
+  it('abort() on a request waiting for the refresh rejects it with ABORTED and it is never sent', async () => {
+    await t.loggedIn()
+    t.server.control({ expireAllNow: true, latencyMs: 100 })
+    const first = t.get('/api/first')
+    await vi.waitUntil(() => t.relay.refreshing)
+    const fail = vi.fn()
+    const complete = vi.fn()
+    const task = t.Taro.request({ url: '/api/aborted', fail, complete })
+    expect(typeof task.abort).toBe('function') // Taro's chain copies it from what the interceptor returns
+    task.abort()
+    await expect(task).rejects.toMatchObject({ code: 'ABORTED', errMsg: 'request:fail abort' })
+    expect(fail).toHaveBeenCalledTimes(1)
+    expect(complete).toHaveBeenCalledTimes(1)
+    await expect(first).resolves.toMatchObject({ statusCode: 200, data: { generation: 2 } })
+    expect(t.server.stats().hits['/api/aborted']).toBeUndefined()
+    expect(t.server.stats().refreshes).toBe(1)
+  })
+
+  it('abort() on a request in flight aborts the platform task', async () => {
+    await t.loggedIn()
+    const task = t.get('/api/slow?delay=2000')
+    await vi.waitUntil(() => t.sim.state.requests === 1)
+    const started = Date.now()
+    task.abort()
+    await expect(task).rejects.toMatchObject({ code: 'ABORTED', errMsg: 'request:fail abort' })
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
+
+  it('silent re-login through Taro.login rescues a revoked refresh token', async () => {
+    await t.loggedIn()
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    await expect(t.get('/api/rescued')).resolves.toMatchObject({ statusCode: 200, data: { generation: 1, user: 'alice' } })
+    expect(t.server.stats()).toMatchObject({ logins: 2, refreshes: 0, refreshFailures: 1 })
+    expect(t.sim.navigations).toEqual([])
+  })
+
+  it('the session ends once: every caller rejects with SESSION_EXPIRED, one navigation, and the way back', async () => {
+    const onSessionExpired = vi.fn()
+    await t.loggedIn({ onSessionExpired, exchange: undefined }, { pages: ['pages/home/index', 'pages/detail/index'] })
+    t.sim.stack[1].options = { id: '7' }
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => t.get(`/api/x/${i}`)))
+    for (const r of results) {
+      expect(r).toMatchObject({ status: 'rejected', reason: { code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' } })
+    }
+    expect(onSessionExpired).toHaveBeenCalledTimes(1)
+    expect(t.server.stats().refreshAttempts).toBe(1)
+    expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
+    expect(t.sim.storage.has('tokenrelay')).toBe(false)
+    await t.relay.setCredentials({ accessToken: 'x' })
+    t.relay.returnAfterLogin()
+    expect(t.sim.navigations[1]).toEqual({ api: 'redirectTo', url: '/pages/detail/index?id=7' })
+  })
+
+  it('a full page stack uses redirectTo; a tabBar login page (from the app config) uses switchTab', async () => {
+    await t.loggedIn({ exchange: undefined }, { pages: Array.from({ length: 10 }, (_, i) => `pages/p${i}/index`) })
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    await t.get('/api/x').catch(() => {})
+    expect(t.sim.navigations).toEqual([{ api: 'redirectTo', url: '/pages/login/index' }])
+    t.relay.uninstall()
+    await t.server.close()
+    t.server = await startServer({ port: 0 })
+    await t.loggedIn({ exchange: undefined }, { tabBar: ['pages/home/index', 'pages/login/index'] })
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    await t.get('/api/x').catch(() => {})
+    expect(t.sim.navigations).toEqual([{ api: 'switchTab', url: '/pages/login/index' }])
+  })
+
+  it('a failing navigation is reported, not left as an unhandled rejection', async () => {
+    const warn = vi.fn()
+    await t.loggedIn({ exchange: undefined, logger: { log() {}, warn } })
+    t.sim.api.navigateTo = (o: Record<string, any>) => o.fail({ errMsg: 'navigateTo:fail page not found' })
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    await expect(t.get('/api/x')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+    await vi.waitUntil(() => warn.mock.calls.length > 0)
+    expect(warn.mock.calls[0]).toEqual(['[tokenrelay] navigation to the login page failed: navigateTo:fail page not found'])
+  })
+
+  it('callback style: success and complete get the replayed result only, once', async () => {
+    await t.loggedIn()
+    t.server.control({ expireAllNow: true })
+    const events: string[] = []
+    const task = t.Taro.request({
+      url: '/api/cb',
+      success: (r: Res) => events.push(`success ${r.statusCode} gen${r.data.generation}`),
+      fail: (e: unknown) => events.push(`fail ${JSON.stringify(e)}`),
+      complete: (r: Res) => events.push(`complete ${r.statusCode}`),
+    })
+    expect(typeof task.abort).toBe('function')
+    await expect(task).resolves.toMatchObject({ statusCode: 200, data: { generation: 2 } })
+    await new Promise((r) => setTimeout(r, 50))
+    expect(events).toEqual(['success 200 gen2', 'complete 200'])
+    expect(t.server.stats().hits['/api/cb'].map((h) => h.status)).toEqual([401, 200])
+  })
+
+  it('upload and download callbacks get the replayed result only', async () => {
+    await t.loggedIn()
+    t.server.control({ expireAllNow: true })
+    const events: string[] = []
+    await new Promise((done) =>
+      t.Taro.uploadFile({
+        url: `${t.server.url}/api/upload`,
+        filePath: tempFile('x'),
+        name: 'file',
+        fileType: 'image',
+        success: (r: Res) => events.push(`upload ${r.statusCode} gen${JSON.parse(r.data).generation}`),
+        fail: () => events.push('upload fail'),
+        complete: done,
+      }),
+    )
+    await new Promise((done) =>
+      t.Taro.downloadFile({
+        url: `${t.server.url}/api/download/cb.bin`,
+        success: (r: Res) => events.push(`download ${r.statusCode}`),
+        fail: () => events.push('download fail'),
+        complete: done,
+      }),
+    )
+    expect(events).toEqual(['upload 200 gen2', 'download 200'])
+  })
+
+  it("params are not mutated between attempts: the caller's header is untouched, each attempt gets a fresh one", async () => {
+    await t.loggedIn()
+    // Added after install(): runs inside ours, once per attempt, and sees exactly what Taro is handed.
+    const attempts: { params: Record<string, any>; header: Record<string, string>; copy: Record<string, any> }[] = []
+    t.Taro.addInterceptor((chain: { requestParams: Record<string, any>; proceed(p: unknown): Promise<unknown> }) => {
+      const params = chain.requestParams
+      attempts.push({ params, header: params.header, copy: { ...params, header: { ...params.header } } })
+      return chain.proceed(params)
+    })
+    t.server.control({ expireAllNow: true })
+    const header = { 'X-Trace': 't1' }
+    const options = { url: '/api/params', method: 'POST', data: { a: 1 }, header, success: vi.fn(), fail: vi.fn() }
+    const before = { ...options }
+    await expect(t.Taro.request(options)).resolves.toMatchObject({ statusCode: 200, data: { generation: 2, body: { a: 1 } } })
+    expect(header).toEqual({ 'X-Trace': 't1' })
+    expect(options).toEqual(before)
+    // The refresh goes through the chain too (app interceptors apply to it) but is never relayed.
+    expect(attempts.map((a) => a.copy.url.replace(t.server.url, ''))).toEqual(['/api/params', '/auth/refresh', '/api/params'])
+    expect(attempts[1].copy.header).toEqual({})
+    const [first, second] = [attempts[0], attempts[2]]
+    expect(first.params).not.toBe(second.params)
+    expect(first.header).not.toBe(second.header)
+    for (const a of [first, second]) {
+      expect(a.header).not.toBe(header)
+      expect(a.copy).not.toHaveProperty('success')
+      expect(a.copy).not.toHaveProperty('fail')
+      expect(a.copy).not.toHaveProperty('complete')
+      expect(a.copy).toMatchObject({ url: `${t.server.url}/api/params`, method: 'POST', data: { a: 1 } })
+      expect(a.copy.header).toEqual({ 'X-Trace': 't1', Authorization: expect.stringMatching(/^Bearer /) })
+    }
+    expect(first.copy.header.Authorization).not.toBe(second.copy.header.Authorization)
+    // Why attempts are built from a snapshot: Taro's request functions mutate what they are handed.
+    if (t.env === 'alipay') expect(first.params).not.toHaveProperty('header') // moved to `headers`, then deleted
+    else expect(typeof first.params.success).toBe('function') // Taro's own promise callbacks
+    expect(options.success).toHaveBeenCalledTimes(1)
+    expect(options.fail).not.toHaveBeenCalled()
+  })
+
+  it('listeners registered on the returned task reach every attempt (copied through the chain)', async () => {
+    await t.loggedIn()
+    const seen: string[] = []
+    t.Taro.addInterceptor((chain: { requestParams: Record<string, any>; proceed(p: unknown): Record<string, any> }) => {
+      const p = chain.proceed(chain.requestParams)
+      if (!chain.requestParams.url.endsWith('/api/listen')) return p // the refresh
+      const n = seen.filter((s) => s.startsWith('attempt')).length + 1
+      seen.push(`attempt ${n}`)
+      p.onHeadersReceived = () => seen.push(`onHeadersReceived on attempt ${n}`)
+      return p
+    })
+    t.server.control({ expireAllNow: true })
+    const task = t.Taro.request({ url: '/api/listen' })
+    task.onHeadersReceived(() => {})
+    await task
+    expect(seen).toEqual(['attempt 1', 'onHeadersReceived on attempt 1', 'attempt 2', 'onHeadersReceived on attempt 2'])
+  })
+
+  it('stores credentials through Taro storage and survives a throwing setStorageSync', async () => {
+    await t.loggedIn()
+    expect(JSON.parse(t.sim.storage.get('tokenrelay') as string)).toMatchObject({ accessToken: expect.any(String) })
+    const errors: unknown[] = []
+    t.relay.on('error', (e) => errors.push(e.error))
+    t.sim.api.setStorageSync = () => {
+      throw new Error('setStorageSync:fail exceed storage max size 10MB')
+    }
+    t.server.control({ expireAllNow: true })
+    await expect(t.get('/api/after-full')).resolves.toMatchObject({ data: { generation: 2 } })
+    expect(String(errors[0])).toContain('exceed storage')
+  })
+
+  it('reads stored credentials through Taro storage at start-up', async () => {
+    const first = await t.loggedIn()
+    const stored = JSON.parse(t.sim.storage.get('tokenrelay') as string)
+    first.uninstall()
+    const again = t.adapter.install({ baseURL: t.server.url, refresh, exchange })
+    try {
+      await again.ready
+      expect(again.getCredentials()).toMatchObject({ accessToken: stored.accessToken })
+      await expect(t.get('/api/restored')).resolves.toMatchObject({ statusCode: 200, data: { generation: 1 } })
+      expect(t.server.stats().logins).toBe(1)
+    } finally {
+      again.uninstall()
+    }
+  })
+
+  it('auth: false sends no token, never refreshes, and a 401 there reaches the caller as the platform reports it', async () => {
+    await t.loggedIn()
+    const res = await t.settled(t.get('/api/public', { auth: false }))
+    expect(t.server.stats().hits['/api/public'].map((h) => [h.status, h.generation])).toEqual([[401, null]])
+    expect(t.server.stats().refreshes).toBe(0)
+    if (t.env === 'alipay') expect(res).toMatchObject({ ok: false, value: { error: 19, status: 401 } })
+    else expect(res).toMatchObject({ ok: true, value: { statusCode: 401 } })
+  })
+
+  it('no token goes to another host', async () => {
+    await t.loggedIn()
+    const other = await startServer({ port: 0 })
+    try {
+      await t.settled(t.get(`${other.url}/api/elsewhere`))
+      await t.settled(t.Taro.downloadFile({ url: `${other.url}/api/download/e.bin` }))
+      expect(other.stats().hits['/api/elsewhere'].map((h) => [h.status, h.generation])).toEqual([[401, null]])
+      expect(other.stats().hits['/api/download/e.bin'].map((h) => [h.status, h.generation])).toEqual([[401, null]])
+      expect(t.server.stats().refreshes).toBe(0)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('a 403 insufficient_scope is final: no refresh, delivered the platform way', async () => {
+    await t.loggedIn()
+    const fail = vi.fn()
+    const res = await t.settled(t.Taro.request({ url: '/api/forbidden', fail }))
+    expect(t.server.stats().refreshes).toBe(0)
+    expect(t.server.stats().hits['/api/forbidden']).toHaveLength(1)
+    if (t.env === 'alipay') {
+      expect(res).toMatchObject({ ok: false, value: { error: 19, status: 403, data: { error: 'insufficient_scope' } } })
+      expect(fail).toHaveBeenCalledWith(res.value)
+    } else {
+      expect(res).toMatchObject({ ok: true, value: { statusCode: 403, data: { error: 'insufficient_scope' } } })
+      expect(fail).not.toHaveBeenCalled()
+    }
+  })
+
+  it('uninstall restores upload/download and leaves the interceptor a pass-through', async () => {
+    const originals = { uploadFile: t.Taro.uploadFile, downloadFile: t.Taro.downloadFile, request: t.Taro.request }
+    const r = await t.loggedIn()
+    expect(t.Taro.uploadFile).not.toBe(originals.uploadFile)
+    expect(t.Taro.downloadFile).not.toBe(originals.downloadFile)
+    expect(t.Taro.request).toBe(originals.request) // request is covered by the interceptor, never replaced
+    r.uninstall()
+    expect(t.Taro.uploadFile).toBe(originals.uploadFile)
+    expect(t.Taro.downloadFile).toBe(originals.downloadFile)
+    t.server.control({ expireAllNow: true })
+    await t.settled(t.Taro.request({ url: `${t.server.url}/api/after` }))
+    expect(t.server.stats().hits['/api/after'].map((h) => [h.status, h.generation])).toEqual([[401, null]])
+    expect(t.server.stats().refreshes).toBe(0)
+  })
+
+  it('a second install() replaces the first instead of stacking on it', async () => {
+    const originals = { uploadFile: t.Taro.uploadFile, downloadFile: t.Taro.downloadFile }
+    const first = t.setup()
+    const second = t.adapter.install({ baseURL: t.server.url, refresh, exchange })
+    const res = await t.get('/api/twice')
+    expect(res).toMatchObject({ statusCode: 200, data: { generation: 1 } })
+    expect(t.server.stats().hits['/api/twice']).toHaveLength(1)
+    expect(t.server.stats().logins).toBe(1) // one silent login, by the second relay only
+    expect(first.getCredentials()).toBeNull()
+    second.uninstall()
+    expect(t.Taro.uploadFile).toBe(originals.uploadFile)
+    expect(t.Taro.downloadFile).toBe(originals.downloadFile)
+  })
+
+  it('Taro.cleanInterceptors() removes the interceptor; install() again restores it', async () => {
+    await t.loggedIn()
+    t.Taro.cleanInterceptors()
+    t.server.control({ expireAllNow: true })
+    await t.settled(t.get(`${t.server.url}/api/cleaned`))
+    expect(t.server.stats().hits['/api/cleaned'].map((h) => h.generation)).toEqual([null])
+    t.setup()
+    await expect(t.get('/api/reinstalled')).resolves.toMatchObject({ statusCode: 200 })
+  })
+}
