@@ -45,7 +45,7 @@ let current: InstalledRelay | undefined
  */
 function settle(p: TaroPromise, signal: AbortSignalLike | undefined, onTask: (task: PlatformTask) => void): Promise<RelayResponse> {
   onTask(p as unknown as PlatformTask)
-  if (signal) signal.addEventListener('abort', () => p.abort && p.abort())
+  if (signal) signal.addEventListener('abort', () => void (p.abort && p.abort()))
   return p.then(undefined, (error) => {
     const status = error && (error.statusCode || error.status)
     if (typeof status !== 'number') throw error
@@ -76,7 +76,10 @@ function taroTask(task: Promise<unknown> & PlatformTask, progress: boolean) {
   return task
 }
 
-/** tabBar pages from the app config Taro keeps on the app (`app.config.ts`), else WeChat's `__wxConfig`. */
+/**
+ * tabBar pages (for switchTab): `getApp().config` is app.config.ts on Taro's React runtime, on every
+ * platform; WeChat's `__wxConfig` is the fallback. `options.tabBar` overrides both.
+ */
 function tabBar(): string[] {
   let app: Params | undefined
   try {
@@ -93,7 +96,9 @@ function tabBar(): string[] {
  * Routes `Taro.request` (one interceptor), `Taro.uploadFile` and `Taro.downloadFile` (replaced on the
  * Taro object: the interceptor chain never sees them) through one relay. Call it before any other
  * `addInterceptor`, so ours is the outermost and later interceptors run once per attempt.
- * `Taro.cleanInterceptors()` removes the interceptor: call install() again after it.
+ * `Taro.cleanInterceptors()` removes the interceptor: call install() again after it. A second install()
+ * replaces the first. Refresh and login calls go through the chain too (so the app's interceptors
+ * apply) with a private mark: an interceptor added before install() must pass unknown params along.
  * On H5 only `Taro.request` is covered (the build rewrites upload/download calls in app code).
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, exchange, loginPage: '/pages/login/index' })
  */
@@ -138,14 +143,15 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
     const { signal, ...snapshot } = params
     const send: TaskTransport = (req, onTask) => settle(chain.proceed(attempt(req, signal)), req.signal, onTask)
     const task = callThrough(relay, 'request', 'request', { ...snapshot, header: { ...params.header } } as never, send, finish)
-    if (signal && typeof signal.addEventListener === 'function') signal.addEventListener('abort', () => task.abort())
+    // void: Taro's abort() returns the (rejecting) promise, and Node's EventTarget reports a returned rejection.
+    if (signal && typeof signal.addEventListener === 'function') signal.addEventListener('abort', () => void task.abort())
     return taroTask(task, false)
   })
 
   const wrapped: Record<string, boolean> = {}
   for (const api of FILE_APIS) {
     const original = originals[api]
-    if (typeof original !== 'function') continue // H5: not on the default export
+    if (typeof original !== 'function') continue // not on this default export (H5 rewrites these calls anyway)
     const kind = api === 'uploadFile' ? 'upload' : 'download'
     const call = (o: Params) =>
       taroTask(callThrough(relay, kind, api, o as never, (req, onTask) => settle(original(attempt(req)), req.signal, onTask), finish), true)

@@ -193,6 +193,27 @@ export function sharedTaroTests(t: TaroContext) {
     expect(t.server.stats().refreshes).toBe(1)
   })
 
+  it("a caller's own signal (Taro H5's option) reaches each attempt and aborts a request waiting for the refresh", async () => {
+    await t.loggedIn()
+    const seen: unknown[] = []
+    t.Taro.addInterceptor((chain: { requestParams: Record<string, any>; proceed(p: unknown): Promise<unknown> }) => {
+      seen.push(chain.requestParams.signal)
+      return chain.proceed(chain.requestParams)
+    })
+    const controller = new AbortController()
+    await t.get('/api/with-signal', { signal: controller.signal })
+    expect(seen).toEqual([controller.signal])
+    t.server.control({ expireAllNow: true, latencyMs: 100 })
+    const first = t.get('/api/first')
+    await vi.waitUntil(() => t.relay.refreshing)
+    const waiting = new AbortController()
+    const task = t.get('/api/aborted', { signal: waiting.signal })
+    waiting.abort()
+    await expect(task).rejects.toMatchObject({ code: 'ABORTED', errMsg: 'request:fail abort' })
+    await expect(first).resolves.toMatchObject({ statusCode: 200 })
+    expect(t.server.stats().hits['/api/aborted']).toBeUndefined()
+  })
+
   it('abort() on a request in flight aborts the platform task', async () => {
     await t.loggedIn()
     const task = t.get('/api/slow?delay=2000')
