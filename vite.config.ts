@@ -9,6 +9,8 @@ export const entries: Record<string, string> = {
   index: 'src/index.ts',
   wx: 'platforms/wx/index.ts',
   my: 'platforms/my/index.ts',
+  taro: 'platforms/taro/index.ts',
+  react: 'platforms/react/index.ts',
 }
 
 export default defineConfig({

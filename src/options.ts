@@ -94,16 +94,16 @@ export interface TokenRelayOptions {
   logger?: Logger
 }
 
-const g = globalThis as unknown as {
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(id: unknown): void
-  console: Logger
-}
+// Every JS host has these; declared here because the build has no DOM or Node types, and looked up at
+// call time so fake timers in tests apply. No `globalThis`: older mini program engines lack it.
+declare const setTimeout: (fn: () => void, ms: number) => unknown
+declare const clearTimeout: (id: unknown) => void
+declare const console: Logger
 
 const defaultClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => g.setTimeout(fn, ms),
-  clearTimeout: (id) => g.clearTimeout(id),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id),
 }
 
 function memoryStorage(): TokenStorage {
@@ -136,7 +136,7 @@ export function resolveOptions(options: TokenRelayOptions) {
     maxRefreshes: options.circuit?.maxRefreshes ?? 5,
     windowMs: options.circuit?.windowMs ?? 60_000,
     clock: options.clock || defaultClock,
-    logger: options.logger || g.console,
+    logger: options.logger || console,
   }
 }
 
