@@ -1,9 +1,9 @@
 import type { RelayRequest, RelayResponse, TokenStorage } from '../../src/index.js'
 import type { Finish, PlatformTask, TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
-import { claim, platformRelay, promisify, warner } from '../shared/install.js'
+import { platformRelay, promisify } from '../shared/install.js'
 import type { NavigationApi } from '../shared/login-page.js'
-import { replace } from '../shared/patch.js'
+import { patchNetwork } from '../shared/patch.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 
 export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
@@ -25,7 +25,6 @@ export interface MyLike extends NavigationApi {
 declare const my: MyLike
 
 const API = { request: 'request', upload: 'uploadFile', download: 'downloadFile' } as const
-type Api = (typeof API)[keyof typeof API]
 /** Alipay's "http status error": the answer arrived, with a non-2xx status, on the `fail` path. */
 const HTTP_STATUS_ERROR = 19
 const FAILED = '__tokenrelayFailed'
@@ -112,17 +111,5 @@ function finishForRefresh(response: RelayResponse): RelayResponse {
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}, m: MyLike = my): InstalledRelay {
-  const warn = warner(options)
-  const release = claim('tokenrelay/my', warn)
-  const made = createMyRelay(options, m)
-  for (const name of ['request', 'uploadFile', 'downloadFile'] as Api[]) {
-    if (!replace(m, name, made[name])) warn(`[tokenrelay] could not replace my.${name}: use createMyRelay() and call its ${name}()`)
-  }
-  return Object.assign(made.relay, {
-    returnAfterLogin: made.returnAfterLogin,
-    uninstall() {
-      for (const name of ['request', 'uploadFile', 'downloadFile'] as Api[]) replace(m, name, made.originals[name])
-      release()
-    },
-  })
+  return patchNetwork('my', m, createMyRelay(options, m), options)
 }

@@ -1,9 +1,9 @@
 import type { RelayRequest, TokenStorage } from '../../src/index.js'
 import type { PlatformTask, TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
-import { claim, platformRelay, promisify, warner } from '../shared/install.js'
+import { platformRelay, promisify } from '../shared/install.js'
 import type { NavigationApi } from '../shared/login-page.js'
-import { replace } from '../shared/patch.js'
+import { patchNetwork } from '../shared/patch.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 
 export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
@@ -25,7 +25,6 @@ declare const wx: WxLike
 declare const __wxConfig: { tabBar?: { list?: { pagePath: string }[] } } | undefined
 
 const API = { request: 'request', upload: 'uploadFile', download: 'downloadFile' } as const
-type Api = (typeof API)[keyof typeof API]
 
 /** Sync storage; `setStorageSync` throws when full, which the relay survives. */
 export function wxStorage(w: WxLike): TokenStorage {
@@ -85,19 +84,7 @@ export function createWxRelay(options: PlatformOptions = {}, w: WxLike = wx) {
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}, w: WxLike = wx): InstalledRelay {
-  const warn = warner(options)
-  const release = claim('tokenrelay/wx', warn)
-  const made = createWxRelay(options, w)
-  for (const name of ['request', 'uploadFile', 'downloadFile'] as Api[]) {
-    if (!replace(w, name, made[name])) warn(`[tokenrelay] could not replace wx.${name}: use createWxRelay() and call its ${name}()`)
-  }
-  return Object.assign(made.relay, {
-    returnAfterLogin: made.returnAfterLogin,
-    uninstall() {
-      for (const name of ['request', 'uploadFile', 'downloadFile'] as Api[]) replace(w, name, made.originals[name])
-      release()
-    },
-  })
+  return patchNetwork('wx', w, createWxRelay(options, w), options)
 }
 
 declare global {
