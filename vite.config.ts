@@ -11,6 +11,7 @@ export const entries: Record<string, string> = {
   my: 'platforms/my/index.ts',
   taro: 'platforms/taro/index.ts',
   react: 'platforms/react/index.ts',
+  uniapp: 'platforms/uniapp/index.ts',
 }
 
 export default defineConfig({
