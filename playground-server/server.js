@@ -137,7 +137,8 @@ const MAX_LOG_ENTRIES = 10000
 const CODE_RE = /^code-([A-Za-z0-9_]{1,64})-([A-Za-z0-9._~-]{1,128})$/
 const USER_RE = /^[A-Za-z0-9_]{1,64}$/
 const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'X-Requested-With']
-const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, X-Request-Id'
+// Content-Disposition and X-Content-SHA256: H5 downloads (uni-h5 reads the file name from the former).
+const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, X-Request-Id, Content-Disposition, X-Content-SHA256'
 const CORS_METHODS = 'GET, POST, PUT, DELETE, OPTIONS'
 const REALM = 'tokenrelay'
 

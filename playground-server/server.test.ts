@@ -662,10 +662,10 @@ describe('reference server', () => {
       expect(server.stats().requests).toHaveLength(0)
     })
 
-    it('exposes WWW-Authenticate and X-Request-Id on actual responses', async () => {
+    it('exposes WWW-Authenticate, X-Request-Id and the download headers on actual responses', async () => {
       const res = await c.api('/api/profile', null, { headers: { origin: 'http://localhost:5173' } })
       expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
-      expect(res.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate, X-Request-Id')
+      expect(res.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate, X-Request-Id, Content-Disposition, X-Content-SHA256')
       expect(res.headers.get('x-request-id')).toMatch(/^req-\d+$/)
     })
   })
