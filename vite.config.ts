@@ -12,6 +12,7 @@ export const entries: Record<string, string> = {
   taro: 'platforms/taro/index.ts',
   react: 'platforms/react/index.ts',
   uniapp: 'platforms/uniapp/index.ts',
+  'uniapp/vite': 'platforms/uniapp/vite.ts',
 }
 
 export default defineConfig({
