@@ -10,6 +10,8 @@ export const entries: Record<string, string> = {
   wx: 'platforms/wx/index.ts',
   my: 'platforms/my/index.ts',
   taro: 'platforms/taro/index.ts',
+  'taro/plugin': 'platforms/taro/plugin.ts',
+  'taro/h5-api': 'platforms/taro/h5-api.ts',
   react: 'platforms/react/index.ts',
   uniapp: 'platforms/uniapp/index.ts',
   'uniapp/vite': 'platforms/uniapp/vite.ts',
