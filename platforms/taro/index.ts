@@ -14,17 +14,18 @@ import Taro, {
   setStorageSync,
   switchTab,
 } from '@tarojs/taro'
-import type { AbortSignalLike, RelayRequest, RelayResponse, TokenStorage } from '../../src/index.js'
-import type { Finish, PlatformTask, TaskTransport } from '../shared/call.js'
+import type { TokenStorage } from '../../src/index.js'
+import type { TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
 import { claim, platformRelay, warner } from '../shared/install.js'
 import { replace } from '../shared/patch.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
+import type { Params, TaroPromise } from './task.js'
+import { attempt, fileCall, finish, installedRelay, setInstalled, settle, taroTask } from './task.js'
 
 export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
+export { installedRelay } from './task.js'
 
-type Params = Record<string, any>
-type TaroPromise = Promise<any> & { abort?(): void }
 interface Chain {
   requestParams: Params
   proceed(params: Params): TaroPromise
@@ -34,47 +35,7 @@ declare const __wxConfig: { tabBar?: { list?: { pagePath: string }[] } } | undef
 
 /** Marks the relay's own refresh/login calls so our interceptor lets them through untouched. */
 const BYPASS = '__tokenrelayBypass'
-/** Answers Taro REJECTED (Alipay non-2xx, JSON decode errors) → the rejection the caller would have had. */
-const rejected = new WeakMap<object, unknown>()
 const FILE_APIS = ['uploadFile', 'downloadFile'] as const
-let current: InstalledRelay | undefined
-
-/**
- * Settles one attempt as the engine needs it: every HTTP answer resolves, even one Taro rejected
- * (Alipay rejects non-2xx with `status`; H5 sets `statusCode` on the error); no answer rejects as is.
- */
-function settle(p: TaroPromise, signal: AbortSignalLike | undefined, onTask: (task: PlatformTask) => void): Promise<RelayResponse> {
-  onTask(p as unknown as PlatformTask)
-  if (signal) signal.addEventListener('abort', () => void (p.abort && p.abort()))
-  return p.then(undefined, (error) => {
-    const status = error && (error.statusCode || error.status)
-    if (typeof status !== 'number') throw error
-    const response: RelayResponse = { statusCode: status, header: error.header || error.headers, data: error.data }
-    rejected.set(response, error)
-    return response
-  })
-}
-
-const finish: Finish = (response) => (rejected.has(response) ? { ok: false, value: rejected.get(response) } : { ok: true, value: response })
-
-/** One attempt's options: the relay's fields removed, the caller's own H5 `signal` put back. */
-function attempt(req: RelayRequest, signal?: unknown): Params {
-  const { kind: _kind, auth: _auth, signal: _signal, ...params } = req
-  if (signal) params.signal = signal
-  return params
-}
-
-/** Taro's tasks: `abort(cb)` and `progress(cb)` return the promise itself. */
-function taroTask(task: Promise<unknown> & PlatformTask, progress: boolean) {
-  const abort = task.abort
-  task.abort = ((cb?: () => void) => {
-    if (cb) cb()
-    abort()
-    return task
-  }) as () => void
-  if (progress) task.progress = (cb: unknown) => ((task.onProgressUpdate as (cb: unknown) => void)(cb), task)
-  return task
-}
 
 /**
  * tabBar pages (for switchTab): `getApp().config` is app.config.ts on Taro's React runtime, on every
@@ -99,11 +60,13 @@ function tabBar(): string[] {
  * `Taro.cleanInterceptors()` removes the interceptor: call install() again after it. A second install()
  * replaces the first. Refresh and login calls go through the chain too (so the app's interceptors
  * apply) with a private mark: an interceptor added before install() must pass unknown params along.
- * On H5 only `Taro.request` is covered (the build rewrites upload/download calls in app code).
+ * On H5 the build rewrites `Taro.uploadFile`/`Taro.downloadFile` in app code into imports from Taro's H5
+ * API module, which no patch reaches: `tokenrelay/taro/plugin` covers them by aliasing that module.
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, exchange, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}): InstalledRelay {
-  if (current) current.uninstall() // a second install() replaces the first, never stacks on it
+  const previous = installedRelay()
+  if (previous) previous.uninstall() // a second install() replaces the first, never stacks on it
   const warn = warner(options)
   const release = claim('tokenrelay/taro', warn)
   const T = Taro as unknown as Record<string, (o: Params) => TaroPromise>
@@ -152,10 +115,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
   for (const api of FILE_APIS) {
     const original = originals[api]
     if (typeof original !== 'function') continue // not on this default export (H5 rewrites these calls anyway)
-    const kind = api === 'uploadFile' ? 'upload' : 'download'
-    const call = (o: Params) =>
-      taroTask(callThrough(relay, kind, api, o as never, (req, onTask) => settle(original(attempt(req)), req.signal, onTask), finish), true)
-    wrapped[api] = replace(Taro, api, call)
+    wrapped[api] = replace(Taro, api, (o: Params) => fileCall(installed, api, original, o))
     if (!wrapped[api]) warn(`[tokenrelay] could not replace Taro.${api}: its calls will not be refreshed`)
   }
 
@@ -165,11 +125,12 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       if (!active) return
       active = false
       for (const api of FILE_APIS) if (wrapped[api]) replace(Taro, api, originals[api])
-      if (current === installed) current = undefined
+      if (installedRelay() === installed) setInstalled(undefined)
       release()
     },
   })
-  return (current = installed)
+  setInstalled(installed)
+  return installed
 }
 
 declare module '@tarojs/taro' {

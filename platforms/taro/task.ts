@@ -1,0 +1,64 @@
+// What `tokenrelay/taro` (install) and `tokenrelay/taro/h5-api` (the H5 build's wrapper of Taro's API
+// module) share. No import of '@tarojs/taro' here: the H5 wrapper IS what '@tarojs/taro' resolves to in
+// that build, so this module must not import it back.
+import type { AbortSignalLike, RelayRequest, RelayResponse } from '../../src/index.js'
+import type { Finish, PlatformTask } from '../shared/call.js'
+import { callThrough } from '../shared/call.js'
+import type { InstalledRelay } from '../shared/types.js'
+
+export type Params = Record<string, any>
+export type TaroPromise = Promise<any> & { abort?(): void }
+export type FileApi = 'uploadFile' | 'downloadFile'
+
+/** Answers Taro REJECTED (Alipay non-2xx, JSON decode errors) → the rejection the caller would have had. */
+const rejected = new WeakMap<object, unknown>()
+
+let current: InstalledRelay | undefined
+
+/** The relay `install()` from `tokenrelay/taro` created (the CLI plugin's runtime calls it), if any. */
+export const installedRelay = (): InstalledRelay | undefined => current
+export const setInstalled = (relay: InstalledRelay | undefined): void => void (current = relay)
+
+/**
+ * Settles one attempt as the engine needs it: every HTTP answer resolves, even one Taro rejected
+ * (Alipay rejects non-2xx with `status`; H5 sets `statusCode` on the error); no answer rejects as is.
+ */
+export function settle(p: TaroPromise, signal: AbortSignalLike | undefined, onTask: (task: PlatformTask) => void): Promise<RelayResponse> {
+  onTask(p as unknown as PlatformTask)
+  if (signal) signal.addEventListener('abort', () => void (p.abort && p.abort()))
+  return p.then(undefined, (error) => {
+    const status = error && (error.statusCode || error.status)
+    if (typeof status !== 'number') throw error
+    const response: RelayResponse = { statusCode: status, header: error.header || error.headers, data: error.data }
+    rejected.set(response, error)
+    return response
+  })
+}
+
+export const finish: Finish = (response) => (rejected.has(response) ? { ok: false, value: rejected.get(response) } : { ok: true, value: response })
+
+/** One attempt's options: the relay's fields removed, the caller's own H5 `signal` put back. */
+export function attempt(req: RelayRequest, signal?: unknown): Params {
+  const { kind: _kind, auth: _auth, signal: _signal, ...params } = req
+  if (signal) params.signal = signal
+  return params
+}
+
+/** Taro's tasks: `abort(cb)` and `progress(cb)` return the promise itself. */
+export function taroTask(task: Promise<unknown> & PlatformTask, progress: boolean) {
+  const abort = task.abort
+  task.abort = ((cb?: () => void) => {
+    if (cb) cb()
+    abort()
+    return task
+  }) as () => void
+  if (progress) task.progress = (cb: unknown) => ((task.onProgressUpdate as (cb: unknown) => void)(cb), task)
+  return task
+}
+
+/** One `uploadFile`/`downloadFile` call through the relay; `original` sends each attempt. */
+export function fileCall(relay: InstalledRelay, api: FileApi, original: (o: Params) => TaroPromise, options: Params) {
+  const kind = api === 'uploadFile' ? 'upload' : 'download'
+  const send = (req: RelayRequest, onTask: (task: PlatformTask) => void) => settle(original(attempt(req)), req.signal, onTask)
+  return taroTask(callThrough(relay, kind, api, options as never, send, finish), true)
+}
