@@ -26,12 +26,12 @@ export default defineConfig<'webpack5'>(async (merge) => {
     },
     sourceRoot: 'src',
     outputRoot,
-    // ── tokenrelay: CLI plugin goes here ────────────────────────────────────────────────
-    // Once the library is installed (npm pack of the repo root → `file:../tokenrelay-0.1.0.tgz`),
-    // add its Taro CLI plugin, e.g. `['tokenrelay/taro/plugin', { configModule: 'src/tokenrelay.config.ts' }]`.
-    // The plugin injects its runtime with `platform.runtimePath.push('post:' + runtime)` in
-    // `onSetupClose` (see /work/shared/notes/platforms.md); nothing else in this file should change.
-    plugins: [],
+    // ── tokenrelay ───────────────────────────────────────────────────────────────────────
+    // tokenrelay/taro/plugin installs tokenrelay before any page code runs, with the default export of
+    // src/tokenrelay.config.ts (functions allowed) and these plain-data options merged over it.
+    // require.resolve: Taro finds plugins with a resolver that ignores package.json "exports" (resolve@1),
+    // which is where this entry lives; Node's resolver finds it, and Taro takes the absolute path.
+    plugins: [[require.resolve('tokenrelay/taro/plugin'), { config: 'src/tokenrelay.config.ts', options: { loginPage: '/pages/login/index' } }]],
     // ────────────────────────────────────────────────────────────────────────────────────
     defineConstants: {
       TOKENRELAY_API: JSON.stringify(API),

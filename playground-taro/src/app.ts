@@ -2,10 +2,10 @@ import type { PropsWithChildren } from 'react'
 import { useLaunch } from '@tarojs/taro'
 import './app.css'
 
-// ── tokenrelay: runtime entry ───────────────────────────────────────────────────────────
-// Nothing to import here: the CLI plugin in config/index.ts injects the library's runtime
-// ('post:' runtimePath) so that it runs before this file. An app without the plugin would
-// `import './tokenrelay.setup'` here as its first import.
+// ── tokenrelay ──────────────────────────────────────────────────────────────────────────
+// Nothing to import here: tokenrelay/taro/plugin (config/index.ts) injects a runtime that imports
+// src/tokenrelay.config.ts and calls install() before this file and every page run. An app without
+// the plugin would call `install(config)` from 'tokenrelay/taro' in its first import instead.
 // ────────────────────────────────────────────────────────────────────────────────────────
 
 function App({ children }: PropsWithChildren<any>) {

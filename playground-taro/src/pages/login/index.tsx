@@ -1,42 +1,45 @@
 import { useState } from 'react'
 import { View, Text, Button } from '@tarojs/components'
-import Taro from '@tarojs/taro'
-import { apiBase } from '../../shared/api'
+import { useTokenRelay } from 'tokenrelay/react'
+import { installedRelay } from 'tokenrelay/taro'
+import { backHome, sessionLine } from '../../shared/session'
 
-/** Where the placeholder login keeps its answer; the library will own token storage later. */
-export const SESSION_KEY = 'playground.session'
-
-async function loginCode(): Promise<string> {
-  // wx.login / my.getAuthCode (Taro maps login → getAuthCode on Alipay); H5 has no platform login.
-  // Codes are single use on the reference server: make each H5 one unique.
-  if (process.env.TARO_ENV === 'h5') return `code-alice-h5${Date.now().toString(36)}`
-  const res = await Taro.login()
-  return res.code
+function reasonOf(err: any): string {
+  return String((err && (err.code || err.errMsg || err.message)) || err)
 }
 
+/**
+ * Where the relay sends the user when a session ends (`loginPage`, once however many calls failed).
+ * "Log in" is the same silent login the relay does on first use (a platform code exchanged by the server,
+ * nothing to type), then back to the page the user was on when the session ended.
+ */
 export default function Login() {
+  const session = useTokenRelay()
   const [status, setStatus] = useState('idle')
 
   const login = async () => {
     setStatus('logging in')
     try {
-      const code = await loginCode()
-      const res: any = await Taro.request({
-        url: `${apiBase()}/auth/login`,
-        method: 'POST',
-        header: { 'content-type': 'application/json' },
-        data: { code },
-      })
-      Taro.setStorageSync(SESSION_KEY, res.data)
-      setStatus(`login ${res.statusCode}`)
-    } catch (err: any) {
-      setStatus(`login failed ${err && (err.status || err.statusCode || err.errMsg || err.message)}`)
+      await session.login()
+      setStatus('login ok')
+      const relay = installedRelay()
+      if (relay) relay.returnAfterLogin()
+    } catch (err) {
+      setStatus(`login failed: ${reasonOf(err)}`)
     }
+  }
+
+  const logout = async () => {
+    await session.logout()
+    setStatus('logged out')
   }
 
   return (
     <View className='page'>
-      <Button id='login' className='btn' onClick={login}>Log in</Button>
+      <Text id='session' className='session'>{sessionLine(session)}</Text>
+      <Button id='login' className='btn primary' onClick={login}>Log in</Button>
+      <Button id='logout' className='btn' onClick={logout}>Log out</Button>
+      <Button id='go-home' className='btn' onClick={backHome}>Home</Button>
       <Text className='summary'>{status}</Text>
     </View>
   )
