@@ -1,0 +1,232 @@
+import type { RelayRequest, RelayResponse, RequestKind, Stamped, Transport } from '../../src/index.js'
+import { TokenRelayError, isTokenRelayError } from '../../src/index.js'
+import { platformError } from '../shared/call.js'
+import { claim, platformRelay, promisify } from '../shared/install.js'
+import { createAbort } from '../shared/signal.js'
+import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
+
+export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
+
+type Callback = (value: any) => void
+type Task = { abort?(): void }
+/** The options object uni hands to `invoke` and then, the same object, to `success`/`fail`/`complete`. */
+interface Args {
+  url: string
+  header?: Record<string, string>
+  auth?: boolean
+  success?: Callback
+  fail?: Callback
+  complete?: Callback
+  [key: string | symbol]: unknown
+}
+/** Hooks as the runtime calls them (`@dcloudio/types` says `(result) => void`). `false` silences uni. */
+interface Interceptor {
+  invoke(args: Args): void
+  success(res: RelayResponse, args: Args): false | void
+  fail(res: RelayResponse, args: Args): false | void
+  complete(res: RelayResponse, args: Args): false | void
+  returnValue(value: Task): void
+}
+type Nav = (o: { url: string; fail: Callback }) => unknown
+declare const uni: {
+  addInterceptor(api: string, hooks: Interceptor): void
+  removeInterceptor(api: string, hooks: Interceptor): void
+  request(o: Args): Task
+  uploadFile(o: Args): Task
+  downloadFile(o: Args): Task
+  login(o: { success(r: { code: string }): void; fail(e: unknown): void }): void
+  getStorageSync(key: string): string
+  setStorageSync(key: string, value: string): void
+  removeStorageSync(key: string): void
+  navigateTo: Nav
+  redirectTo: Nav
+  switchTab: Nav
+}
+// Every mini program runtime has a console; the build has no DOM or Node types.
+declare const console: { warn(...args: unknown[]): void }
+declare const getCurrentPages: () => { route?: string; options?: Record<string, string> }[]
+type AppConfig = { tabBar?: { list?: { pagePath: string }[] } } | undefined
+declare const __uniConfig: AppConfig // H5
+declare const __wxConfig: AppConfig // WeChat
+
+const APIS: Record<string, RequestKind> = { request: 'request', uploadFile: 'upload', downloadFile: 'download' }
+/** Marks our own replays and refresh calls: they pass our hooks untouched (the token is already on them). */
+const REPLAY = Symbol('tokenrelay.replay')
+
+/** One intercepted call, from `invoke` to the caller's last callback. */
+interface Call {
+  api: string
+  request: RelayRequest
+  stamped: Stamped
+  callbacks: Pick<Args, 'success' | 'fail' | 'complete'>
+  control: ReturnType<typeof createAbort>
+  /** Decided on the first answer: true when tokenrelay took over and reports to the caller itself. */
+  mine?: boolean
+}
+
+const isAnswer = (res: unknown): res is RelayResponse => !!res && typeof (res as RelayResponse).statusCode === 'number'
+
+// Static calls only: on H5 the build rewrites `uni.request(...)`, and `uni[name](...)` is undefined there.
+function platformCall(kind: RequestKind, o: Args): Task {
+  return kind === 'upload' ? uni.uploadFile(o) : kind === 'download' ? uni.downloadFile(o) : uni.request(o)
+}
+
+let active: InstalledRelay | undefined
+
+/** The relay `install()` made last and has not uninstalled: what the Vue plugin and composables fall back to. */
+export const installedRelay = (): InstalledRelay | undefined => active
+
+/**
+ * Silent token refresh for `uni.request`, `uni.uploadFile` and `uni.downloadFile` through
+ * `uni.addInterceptor`: existing calls keep working unchanged, callbacks or promises.
+ * Install it before other interceptors of these APIs that return promises: uni skips every hook after one.
+ * `uninstall()` removes only tokenrelay's hooks.
+ * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
+ */
+export function install(options: PlatformOptions = {}): InstalledRelay {
+  if (active) active.uninstall()
+  const logger = options.logger || console
+  const release = claim('tokenrelay/uniapp', (m) => logger.warn(m))
+  /** HTTP answers uni reported on `fail` (mp-alipay: any non-2xx): they go back to the caller's `fail`. */
+  const failed = new WeakSet<object>()
+  const calls = new WeakMap<Args, Call>()
+  let current: Call | undefined
+
+  const transport = (kind: RequestKind): Transport => ({ kind: _kind, auth: _auth, signal, ...params }) =>
+    new Promise((resolve, reject) => {
+      const task = platformCall(kind, {
+        ...params,
+        [REPLAY]: true,
+        success: resolve,
+        fail: (e: unknown) => (isAnswer(e) ? (failed.add(e), resolve(e)) : reject(e)),
+      })
+      if (signal) signal.addEventListener('abort', () => task && task.abort && task.abort())
+    })
+  const transports = { request: transport('request'), upload: transport('upload'), download: transport('download') }
+  // With a `fail` callback uni returns no promise, so a failed navigation cannot become an unhandled rejection.
+  const navFailed = (e: unknown) => logger.warn('[tokenrelay] navigation to or from the login page failed', e)
+  const config = () => (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}
+
+  const { relay, returnAfterLogin } = platformRelay(options, {
+    storage: {
+      get: (key) => uni.getStorageSync(key),
+      set: (key, value) => uni.setStorageSync(key, value),
+      remove: (key) => uni.removeStorageSync(key),
+    },
+    transport: transports.request,
+    // mp-alipay maps uni.login to my.getAuthCode and renames authCode to code.
+    getCode: () => promisify<{ code: string }>((o) => uni.login(o)).then((r) => r.code),
+    nav: () => ({
+      navigateTo: (o) => uni.navigateTo({ url: o.url, fail: navFailed }),
+      redirectTo: (o) => uni.redirectTo({ url: o.url, fail: navFailed }),
+      switchTab: (o) => uni.switchTab({ url: o.url, fail: navFailed }),
+      getCurrentPages: () => (typeof getCurrentPages === 'function' ? getCurrentPages() : []),
+    }),
+    tabBar: () => ((config().tabBar && config().tabBar!.list) || []).map((i) => i.pagePath),
+  })
+
+  // The caller's callbacks, each once, `complete` last; a throwing callback must not stop `complete`.
+  function deliver({ callbacks: cb }: Call, ok: boolean, value: unknown): void {
+    for (const fn of [ok ? cb.success : cb.fail, cb.complete]) {
+      try {
+        if (fn) fn(value)
+      } catch (error) {
+        logger.warn('[tokenrelay] a uni callback threw', error)
+      }
+    }
+  }
+
+  /**
+   * Called with the first answer. An expired (or aborted) call is taken over: the hook returns `false`
+   * synchronously, so uni reports nothing and runs no later hook, and tokenrelay reports the final result to
+   * the callbacks captured in `invoke`. (Returning a promise instead makes `complete` fire before `success`,
+   * and any hook added after ours then hands the caller a function: see uniapp.test.ts.)
+   */
+  function takeOver(call: Call, res: RelayResponse, viaFail: boolean): boolean {
+    if (call.mine !== undefined) return call.mine
+    const aborted = call.control.signal.aborted
+    // auth: false and other hosts need no check here: relay.send() hands their first answer straight back.
+    call.mine = aborted || (isAnswer(res) && relay.isExpired(res, call.stamped.request))
+    if (!call.mine) return false
+    if (viaFail) failed.add(res)
+    const done = aborted
+      ? Promise.reject(new TokenRelayError('ABORTED', 'request aborted'))
+      : relay.send(call.request, transports[call.request.kind!], { ...call.stamped, response: res })
+    done.then(
+      (response) => deliver(call, !failed.has(response), response),
+      (error) => deliver(call, false, isTokenRelayError(error) ? platformError(call.api, error) : error),
+    )
+    return true
+  }
+
+  const hooksFor = (api: string): Interceptor => ({
+    // Synchronous on purpose: an async invoke leaves callers pending on failure and turns the task into a promise.
+    invoke(args) {
+      if (args[REPLAY]) return
+      const { success, fail, complete, ...rest } = args
+      const control = createAbort()
+      const request: RelayRequest = { ...rest, header: { ...args.header }, kind: APIS[api] }
+      const stamped = relay.stamp(request)
+      // Mutated in place: the return value of a synchronous invoke is ignored.
+      args.url = stamped.request.url
+      args.header = stamped.request.header
+      // Captured here: H5 deletes the callbacks from `args` before the other hooks run.
+      const call: Call = { api, request: { ...request, signal: control.signal }, stamped, callbacks: { success, fail, complete }, control }
+      calls.set(args, call)
+      current = call
+    },
+    success(res, args) {
+      const call = calls.get(args)
+      if (call && takeOver(call, res, false)) return false
+    },
+    fail(res, args) {
+      const call = calls.get(args)
+      if (call && takeOver(call, res, true)) return false
+    },
+    complete(_res, args) {
+      const call = calls.get(args)
+      if (call && call.mine) return false
+    },
+    // Runs right after `invoke`, synchronously, with what the caller gets: the task (callbacks) or a promise.
+    returnValue(value) {
+      const call = current
+      current = undefined
+      if (!call || !value) return
+      const abort = value.abort
+      // A task's abort() cannot reach a call waiting for the refresh or a replay: ours does. On a promise
+      // (uni gives promise callers no task) it discards the answer and rejects with ABORTED.
+      value.abort = () => {
+        call.control.abort()
+        if (abort) abort.call(value)
+      }
+    },
+  })
+
+  const hooks = Object.keys(APIS).map((api) => [api, hooksFor(api)] as const)
+  for (const [api, h] of hooks) uni.addInterceptor(api, h)
+  const installed: InstalledRelay = Object.assign(relay, {
+    returnAfterLogin,
+    uninstall() {
+      for (const [api, h] of hooks) uni.removeInterceptor(api, h)
+      if (active === installed) active = undefined
+      release()
+    },
+  })
+  return (active = installed)
+}
+
+declare global {
+  // `auth: false` on uni's own option types (@dcloudio/types), no casts needed.
+  namespace UniNamespace {
+    interface RequestOptions {
+      /** `false`: tokenrelay attaches no token and never refreshes for this request. */
+      auth?: boolean
+    }
+    interface UploadFileOption {
+      auth?: boolean
+    }
+    interface DownloadFileOption {
+      auth?: boolean
+    }
+  }
+}
