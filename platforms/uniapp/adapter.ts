@@ -1,5 +1,5 @@
 import type { RelayRequest, RelayResponse, RequestKind, Stamped, Transport } from '../../src/index.js'
-import { TokenRelayError, isTokenRelayError } from '../../src/index.js'
+import { SessionExpiredError, TokenRelayError, isTokenRelayError } from '../../src/index.js'
 import { platformError } from '../shared/call.js'
 import { claim, platformRelay, promisify } from '../shared/install.js'
 import { createAbort } from '../shared/signal.js'
@@ -114,8 +114,16 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       remove: (key) => uni.removeStorageSync(key),
     },
     transport: transports.request,
-    // mp-alipay maps uni.login to my.getAuthCode and renames authCode to code.
-    getCode: () => promisify<{ code: string }>((o) => uni.login(o)).then((r) => r.code),
+    // mp-alipay maps uni.login to my.getAuthCode and renames authCode to code. uni-h5 has no login: its
+    // uni.login fails "not supported", which ends the session (login page) instead of a transient failure.
+    getCode: () =>
+      promisify<{ code: string }>((o) => uni.login(o)).then(
+        (r) => r.code,
+        (error: { errMsg?: string }) => {
+          if (!/not supported/i.test(String(error && error.errMsg))) throw error
+          throw new SessionExpiredError('uni.login is not supported here (H5): no silent login', error)
+        },
+      ),
     nav: () => ({
       navigateTo: (o) => uni.navigateTo({ url: o.url, fail: navFailed }),
       redirectTo: (o) => uni.redirectTo({ url: o.url, fail: navFailed }),

@@ -373,6 +373,35 @@ describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('tokenrelay/uniapp on
     expect(JSON.parse(sim.storage.get('tokenrelay') as string)).toMatchObject({ accessToken: expect.any(String) })
   })
 
+  it('where uni.login is "not supported" (uni-h5), a shared `exchange` ends the session on the login page, no retries', async () => {
+    const onSessionExpired = vi.fn()
+    await setup(platform, { onSessionExpired })
+    // What uni-h5's uni.login answers (its createUnsupportedAsyncApi), as the platform's own failure here.
+    const platformApi = (globalThis as any)[alipay ? 'my' : 'wx']
+    const unsupported = alipay ? { error: 2, errorMessage: "method 'uni.login' not supported" } : { errMsg: "login:fail method 'uni.login' not supported" }
+    platformApi[alipay ? 'getAuthCode' : 'login'] = (o: { fail(e: object): void }) => setTimeout(() => o.fail(unsupported))
+    const started = Date.now()
+    await expect(get('/api/first')).rejects.toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' })
+    expect(Date.now() - started).toBeLessThan(250) // no backoff: not a transient failure
+    expect(onSessionExpired).toHaveBeenCalledTimes(1)
+    expect(onSessionExpired.mock.calls[0][0].cause).toMatchObject({ errMsg: expect.stringContaining('not supported') })
+    expect(sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
+    expect(server.stats().logins).toBe(0)
+  })
+
+  it('another uni.login failure stays transient: retried, then REFRESH_FAILED, no login page', async () => {
+    await setup(platform, { retry: { attempts: 1, backoffMs: 10 } })
+    const platformApi = (globalThis as any)[alipay ? 'my' : 'wx']
+    let calls = 0
+    platformApi[alipay ? 'getAuthCode' : 'login'] = (o: { fail(e: object): void }) => {
+      calls++
+      setTimeout(() => o.fail(alipay ? { error: 12, errorMessage: 'network error' } : { errMsg: 'login:fail network error' }))
+    }
+    await expect(get('/api/first')).rejects.toMatchObject({ code: 'REFRESH_FAILED' })
+    expect(calls).toBe(2)
+    expect(sim.navigations).toEqual([])
+  })
+
   it('auth: false sends no token and a 401 there is returned as is', async () => {
     await loggedIn(platform)
     const { seen } = withCallbacks('request', { url: '/api/public', auth: false })
