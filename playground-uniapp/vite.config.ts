@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite'
 import uni from '@dcloudio/vite-plugin-uni'
+import { tokenRelay } from 'tokenrelay/uniapp/vite'
 
 /**
  * The API base URL is fixed at build time (`TOKENRELAY_API=http://host:port npm run build:h5`).
@@ -9,12 +10,10 @@ const API = process.env.TOKENRELAY_API || 'http://127.0.0.1:3000'
 
 export default defineConfig({
   plugins: [
-    // ── tokenrelay: Vite plugin goes here, NEXT TO uni() ───────────────────────────────
-    // Once the library is installed (npm pack of the repo root → `file:../tokenrelay-0.1.0.tgz`),
-    // add e.g. `tokenrelayUni({ configModule: '/src/tokenrelay.config.ts' })`: it rewrites
-    // src/main.ts to `app.use(TokenRelay, options)` (see the marker there).
-    // ────────────────────────────────────────────────────────────────────────────────────
     uni(),
+    // Adds `app.use(TokenRelay, config)` after createSSRApp(...) in src/main.ts, `config` being the default
+    // export of src/tokenrelay.config.ts. Warns when main.ts has no createSSRApp(...); a missing config fails the build.
+    tokenRelay({ config: 'src/tokenrelay.config.ts' }),
   ],
   define: {
     TOKENRELAY_API: JSON.stringify(API),

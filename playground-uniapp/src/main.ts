@@ -2,10 +2,9 @@ import { createSSRApp } from 'vue'
 import App from './App.vue'
 
 export function createApp() {
+  // tokenRelay() in vite.config.ts turns the next line into
+  //   createSSRApp(App).use(TokenRelay, config)   (config: src/tokenrelay.config.ts)
+  // Without the plugin, write that app.use yourself: import { TokenRelay } from 'tokenrelay/uniapp'.
   const app = createSSRApp(App)
-  // ── tokenrelay: install point ─────────────────────────────────────────────────────────
-  // The library's Vite plugin (vite.config.ts) inserts `app.use(TokenRelay, options)` right
-  // after `createSSRApp(...)` above; writing that line here by hand is the manual setup.
-  // ────────────────────────────────────────────────────────────────────────────────────────
   return { app }
 }
