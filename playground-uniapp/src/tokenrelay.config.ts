@@ -19,6 +19,9 @@ const config: PlatformOptions = {
   expired: { status: [401], codes: [99997], codeField: 'code' },
   // Where the user goes, once, when the session cannot be saved.
   loginPage: '/pages/login/index',
+  // A playground expires and revokes tokens on demand: allow more than the default 5 refreshes a minute
+  // before the circuit breaker ends the session.
+  circuit: { maxRefreshes: 20, windowMs: 60_000 },
 }
 
 export default config

@@ -1,0 +1,103 @@
+/**
+ * Helpers for uniapp.e2e.ts: what the reference server saw during one run of the home page, what the page
+ * rendered, and (H5) which navigations the app made.
+ */
+import type { startServer } from '../../playground-server/server.js'
+import type { MiniProgram } from './miniprogram-runtime'
+import type { H5App } from './h5-runtime'
+
+export type ReferenceServer = Awaited<ReturnType<typeof startServer>>
+
+export const HOME = '/pages/home/index'
+export const LOGIN = '/pages/login/index'
+
+/** The 12 routes one press of "Run all" calls: 10 GETs, the upload, the download. */
+export const RUN_ROUTES = [...Array.from({ length: 10 }, (_, i) => `/api/item/${i}`), '/api/upload', '/api/download/demo.bin']
+
+/** The 12 lines the home page renders when every call answered 200 with this token generation. */
+export function expectedLines(generation: number): string[] {
+  const lines: string[] = []
+  for (let i = 0; i < 10; i++) lines.push(`#${i} request 200 gen=${generation}`)
+  lines.push(`#10 upload 200 gen=${generation}`)
+  lines.push(`#11 download 200 gen=-`)
+  return lines
+}
+
+/** A line of a call that failed without an HTTP answer, tokenrelay's error code in its note. */
+export const failedLine = (code: string) => new RegExp(`^#\\d+ (request|upload|download) ERR gen=- \\(\\w+:fail ${code}\\)$`)
+
+export const resultLines = (texts: string[]) => texts.filter((t) => /^#\d+ /.test(t))
+
+/** Per route of a run, `[status, generation, expired]` of every hit after `mark` (a `seq`), in arrival order. */
+export function hitsSince(server: ReferenceServer, mark: number): Record<string, Array<[number, number | null, boolean]>> {
+  const out: Record<string, Array<[number, number | null, boolean]>> = {}
+  const hits = server
+    .stats()
+    .requests.filter((h) => h.seq > mark && h.route.startsWith('/api/'))
+    .sort((a, b) => a.seq - b.seq)
+  for (const h of hits) (out[h.route] = out[h.route] || []).push([h.status, h.generation, h.expired])
+  return out
+}
+
+/** The last `seq` the server has recorded: hits after it belong to what follows. */
+export const mark = (server: ReferenceServer) => server.stats().requests.reduce((m, h) => Math.max(m, h.seq), 0)
+
+/**
+ * The platform's login code API (wx.login / my.getAuthCode) starts handing out a code the reference server
+ * refuses (400 invalid code), as a server refuses a banned user. Returns the function that restores it.
+ */
+export function refuseSilentLogin(app: MiniProgram): () => void {
+  const api = app.global[app.platform] as Record<string, any>
+  const name = app.platform === 'wx' ? 'login' : 'getAuthCode'
+  const original = api[name]
+  api[name] = (o: { success?(r: object): void; complete?(r: object): void }) =>
+    setTimeout(() => {
+      const res = app.platform === 'wx' ? { code: 'refused', errMsg: 'login:ok' } : { authCode: 'refused' }
+      o.success?.(res)
+      o.complete?.(res)
+    }, 0)
+  return () => {
+    api[name] = original
+  }
+}
+
+/**
+ * H5: records every history entry the app pushes or replaces (uni-h5's router: navigateTo → pushState,
+ * redirectTo → replaceState) as `push <route>` / `replace <route>` (the entry page's `#/` as its route).
+ * Call after the app loaded.
+ */
+export async function recordH5Navigations(app: H5App): Promise<() => Promise<string[]>> {
+  await app.page.evaluate(`(() => {
+    const navs = (window.__navs = [])
+    for (const kind of ['push', 'replace']) {
+      const original = history[kind + 'State'].bind(history)
+      history[kind + 'State'] = (state, title, url) => {
+        navs.push(kind + ' ' + String(url || '').replace(/^[^#]*#/, ''))
+        return original(state, title, url)
+      }
+    }
+  })()`)
+  return async () => (await app.page.evaluate<string[]>('window.__navs.slice()')).map((n) => n.replace(/ \/?$/, ` ${HOME}`))
+}
+
+/** H5: the current route (hash router), without its query. uni-h5 serves the entry page (home) at `#/`. */
+export const h5Route = async (app: H5App) => (await app.page.evaluate<string>('location.hash.slice(1).split("?")[0]')).replace(/^\/?$/, HOME)
+
+/** H5: waits until the app shows `route`. */
+export async function waitForH5Route(app: H5App, route: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let last = ''
+  while ((last = await h5Route(app)) !== route) {
+    if (Date.now() > deadline) throw new Error(`waitForH5Route(${route}) timed out; the app shows ${last}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** Polls `check` until it is truthy. */
+export async function until(check: () => unknown, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`until(${what}) timed out`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
