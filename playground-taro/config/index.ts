@@ -29,9 +29,7 @@ export default defineConfig<'webpack5'>(async (merge) => {
     // ── tokenrelay ───────────────────────────────────────────────────────────────────────
     // tokenrelay/taro/plugin installs tokenrelay before any page code runs, with the default export of
     // src/tokenrelay.config.ts (functions allowed) and these plain-data options merged over it.
-    // require.resolve: Taro finds plugins with a resolver that ignores package.json "exports" (resolve@1),
-    // which is where this entry lives; Node's resolver finds it, and Taro takes the absolute path.
-    plugins: [[require.resolve('tokenrelay/taro/plugin'), { config: 'src/tokenrelay.config.ts', options: { loginPage: '/pages/login/index' } }]],
+    plugins: [['tokenrelay/taro/plugin', { config: 'src/tokenrelay.config.ts', options: { loginPage: '/pages/login/index' } }]],
     // ────────────────────────────────────────────────────────────────────────────────────
     defineConstants: {
       TOKENRELAY_API: JSON.stringify(API),
