@@ -36,6 +36,7 @@ const isFile = (p: string) => existsSync(p) && statSync(p).isFile()
  * Skips what is not code (comments, strings, template literals) and finds the first call `name(...)`:
  * returns the index just past its closing parenthesis. `import { createSSRApp } from 'vue'` and the words
  * in a comment do not count; `Vue.createSSRApp(App)` and `createSSRApp<Props>(App)` do.
+ * @internal exported for tests
  */
 export function findCallEnd(code: string, name: string): number {
   const n = code.length
