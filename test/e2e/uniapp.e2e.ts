@@ -10,9 +10,7 @@
  *   the login page exactly once (mini programs: only when the server also refuses the silent re-login;
  *   when it does not, the re-login rescues the session) → log in again → body-code expiry (99997).
  *
- * This replaces smokeSuites('uni') from playground-smoke.ts: its "all 200" case uses a token-less stand-in
- * server and counts exactly 12 HTTP exchanges (a silent login is a 13th), and its login case reads the
- * placeholder session key the playground no longer writes. Launch, login page and settings page are covered here.
+ * Launch, the login page and the settings page are covered by the same story.
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
