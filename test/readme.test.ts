@@ -24,7 +24,12 @@ function diagnostics(files: string[]): string[] {
     types: ['node', 'miniprogram-api-typings'],
     typeRoots: [join(root, 'node_modules/@types'), join(root, 'node_modules')],
     baseUrl: root,
-    paths: { tokenrelay: ['src/index.ts'], 'tokenrelay/*': ['platforms/*/index.ts'] },
+    paths: {
+      tokenrelay: ['src/index.ts'],
+      'tokenrelay/taro/plugin': ['platforms/taro/plugin.ts'],
+      'tokenrelay/uniapp/vite': ['platforms/uniapp/vite.ts'],
+      'tokenrelay/*': ['platforms/*/index.ts'],
+    },
   })
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file ? `${d.file.fileName.replace(out + '/', '')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : ''
