@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import { createMy, tempFile } from '../../test/helpers/mini-platform.js'
-import type { Credentials, RefreshContext } from '../../src/index.js'
+import { exchangeAuthCode, loginDirect, refresh } from '../../test/helpers/reference.js'
 import { install } from './index.js'
 import type { InstalledRelay, PlatformOptions } from './index.js'
 
@@ -10,10 +10,6 @@ let server: RunningServer
 let sim: ReturnType<typeof createMy>
 let relay: InstalledRelay | undefined
 
-const refresh = async ({ refreshToken, request }: RefreshContext) =>
-  (await request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } })).data as Credentials
-const exchange = async (authCode: string, { request }: RefreshContext) =>
-  (await request({ url: '/auth/login', method: 'POST', data: { authCode } })).data as Credentials
 
 /** The stubbed global, as app code sees it after install(). */
 const my = new Proxy({} as Record<string, (o: object) => any>, { get: (_, name: string) => (globalThis as any).my[name] })
@@ -23,10 +19,9 @@ async function loggedIn(options: PlatformOptions = {}, pages?: string[]) {
   sim = createMy({ pages })
   vi.stubGlobal('my', sim.my)
   vi.stubGlobal('getCurrentPages', sim.getCurrentPages)
-  relay = install({ baseURL: server.url, refresh, exchange, loginPage: '/pages/login/index', ...options })
+  relay = install({ baseURL: server.url, refresh, exchange: exchangeAuthCode, loginPage: '/pages/login/index', ...options })
   if ('exchange' in options) {
-    const res = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":"code-alice-direct"}' })
-    await relay.setCredentials((await res.json()) as Credentials)
+    await relay.setCredentials(await loginDirect(server.url))
   } else {
     await get('/api/warmup') // silent login through my.getAuthCode
   }

@@ -6,9 +6,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import { tempFile } from '../../test/helpers/mini-platform.js'
+import { exchange, loginDirect, refresh } from '../../test/helpers/reference.js'
 import { loadUni } from '../../test/helpers/uni-runtime.js'
 import type { UniPlatform, UniSim } from '../../test/helpers/uni-runtime.js'
-import type { Credentials, RefreshContext } from '../../src/index.js'
+import type { RefreshContext } from '../../src/index.js'
 import { install } from './index.js'
 import type { InstalledRelay, PlatformOptions } from './index.js'
 
@@ -20,10 +21,6 @@ let server: RunningServer
 let sim: UniSim
 let relay: InstalledRelay | undefined
 
-const refresh = async ({ refreshToken, request }: RefreshContext) =>
-  (await request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } })).data as Credentials
-const exchange = async (code: string, { request }: RefreshContext) =>
-  (await request({ url: '/auth/login', method: 'POST', data: { code } })).data as Credentials
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 type Res = { statusCode: number; data: any; tempFilePath?: string; errMsg?: string }
@@ -55,8 +52,7 @@ let logins = 0
 async function loggedIn(platform: UniPlatform, options: PlatformOptions = {}, pages?: string[]) {
   const r = await setup(platform, options, pages)
   const code = `code-alice-direct-${++logins}`
-  const res = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })
-  await r.setCredentials((await res.json()) as Credentials)
+  await r.setCredentials(await loginDirect(server.url, code))
   return r
 }
 

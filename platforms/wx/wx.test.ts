@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import { createWx, tempFile } from '../../test/helpers/mini-platform.js'
-import type { Credentials, RefreshContext } from '../../src/index.js'
+import { exchange, loginDirect, refresh } from '../../test/helpers/reference.js'
 import { install } from './index.js'
 import type { InstalledRelay, PlatformOptions } from './index.js'
 
@@ -11,10 +11,6 @@ let server: RunningServer
 let sim: ReturnType<typeof createWx>
 let relay: InstalledRelay | undefined
 
-const refresh = async ({ refreshToken, request }: RefreshContext) =>
-  (await request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } })).data as Credentials
-const exchange = async (code: string, { request }: RefreshContext) =>
-  (await request({ url: '/auth/login', method: 'POST', data: { code } })).data as Credentials
 
 type Res = { statusCode: number; data: any; tempFilePath?: string }
 /** The stubbed global, as app code sees it after install(). */
@@ -35,12 +31,7 @@ async function loggedIn(options: PlatformOptions = {}, pages?: string[]) {
   const r = setup(options, pages)
   if (!r.getCredentials() && !('exchange' in options)) await get('/api/warmup')
   else {
-    const res = await fetch(`${server.url}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code: 'code-alice-direct' }),
-    })
-    await r.setCredentials((await res.json()) as Credentials)
+    await r.setCredentials(await loginDirect(server.url))
   }
   expect(server.stats().logins).toBe(1)
   return r

@@ -5,19 +5,15 @@ import { readFileSync } from 'node:fs'
 import { afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest'
 import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
-import type { Credentials, RefreshContext } from '../../src/index.js'
 import type { InstalledRelay, PlatformOptions } from '../../platforms/taro/index.js'
 import { tempFile } from './mini-platform.js'
+import { exchange, loginDirect, refresh } from './reference.js'
 import type { SimSetup, TaroEnv } from './taro-runtime.js'
 import { loadTaro } from './taro-runtime.js'
 
 export type Res = { statusCode: number; data: any; header?: Record<string, string>; tempFilePath?: string; errMsg?: string }
 type Loaded = Awaited<ReturnType<typeof loadTaro>>
 
-export const refresh = async ({ refreshToken, request }: RefreshContext) =>
-  (await request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } })).data as Credentials
-export const exchange = async (code: string, { request }: RefreshContext) =>
-  (await request({ url: '/auth/login', method: 'POST', data: { code } })).data as Credentials
 
 /** Registers the hooks; the returned object's getters are valid inside tests. */
 export function useTaro(env: TaroEnv) {
@@ -71,12 +67,7 @@ export function useTaro(env: TaroEnv) {
     /** Logged in as alice (directly on the server), one login counted. */
     async loggedIn(options: PlatformOptions = {}, sim: SimSetup = {}) {
       const r = ctx.setup(options, sim)
-      const res = await fetch(`${server.url}/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: 'code-alice-direct' }),
-      })
-      await r.setCredentials((await res.json()) as Credentials)
+      await r.setCredentials(await loginDirect(server.url))
       expect(server.stats().logins).toBe(1)
       return r
     },
