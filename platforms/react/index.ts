@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react'
 import type { TokenRelay } from '../../src/index.js'
-import { currentRelay } from '../shared/install.js'
+import { installedRelay } from '../shared/install.js'
 import type { RelayState } from '../shared/state.js'
 import { relayStore } from '../shared/state.js'
 
@@ -11,7 +11,7 @@ export type { RelayState } from '../shared/state.js'
  * Uses the relay the adapter installed (`tokenrelay/taro`, `tokenrelay/wx`…) unless one is passed.
  * @example const { loggedIn, refreshing, login, logout } = useTokenRelay()
  */
-export function useTokenRelay(relay: TokenRelay | undefined = currentRelay()): RelayState & {
+export function useTokenRelay(relay: TokenRelay | undefined = installedRelay()): RelayState & {
   login: () => Promise<unknown>
   logout: () => Promise<void>
 } {

@@ -1,19 +1,22 @@
-import type { Credentials, RefreshContext, TokenRelay, Transport, TokenStorage } from '../../src/index.js'
+import type { Credentials, RefreshContext, Transport, TokenStorage } from '../../src/index.js'
 import { createTokenRelay } from '../../src/index.js'
 import type { NavigationApi } from './login-page.js'
 import { loginNavigator } from './login-page.js'
-import type { PlatformOptions } from './types.js'
+import type { InstalledRelay, PlatformOptions } from './types.js'
 
 /** A platform login code exchanged by the app's server: the engine's `login` strategy. */
 export function codeLogin(getCode: () => Promise<string>, exchange: (code: string, ctx: RefreshContext) => Promise<Credentials>) {
   return async (ctx: RefreshContext) => exchange(await getCode(), ctx)
 }
 
-let installed: string | undefined
-let current: TokenRelay | undefined
+let installed: { name: string; relay: InstalledRelay } | undefined
 
-/** The relay the app's adapter created last: what `useTokenRelay()` shows by default. */
-export const currentRelay = (): TokenRelay | undefined => current
+/**
+ * The relay an adapter's install() made and has not uninstalled (only if it is adapter `name`'s, when
+ * given): what useTokenRelay(), the Vue plugin and the Taro H5 wrapper use by default.
+ */
+export const installedRelay = (name?: string): InstalledRelay | undefined =>
+  installed && (!name || installed.name === name) ? installed.relay : undefined
 
 // Every mini program runtime has a console; declared here because the build has no DOM or Node types.
 declare const console: { warn(...args: unknown[]): void }
@@ -22,15 +25,15 @@ declare const console: { warn(...args: unknown[]): void }
 export const warner = (options: PlatformOptions) => (message: string) => (options.logger || console).warn(message)
 
 /**
- * Two adapters at once (raw wx under Taro, say) would both refresh the same token.
- * Returns a release function.
+ * Records `relay` as the installed one; its uninstall() calls the returned release. Two adapters at once
+ * (raw wx under Taro, say) would both refresh the same token, so that is warned about.
  */
-export function claim(name: string, warn: (message: string) => void): () => void {
-  if (installed && installed !== name) {
-    warn(`[tokenrelay] ${name} is installed while ${installed} already is: requests would be refreshed twice. Install one adapter only.`)
+export function claim(name: string, relay: InstalledRelay, warn: (message: string) => void): () => void {
+  if (installed && installed.name !== name) {
+    warn(`[tokenrelay] ${name} is installed while ${installed.name} already is: requests would be refreshed twice. Install one adapter only.`)
   }
-  installed = name
-  return () => void (installed = installed === name ? undefined : installed)
+  const mine = (installed = { name, relay })
+  return () => void (installed = installed === mine ? undefined : installed)
 }
 
 /** What every adapter does the same way: defaults, silent login, login page. */
@@ -55,7 +58,6 @@ export function platformRelay(
       if (options.onSessionExpired) options.onSessionExpired(error)
     },
   })
-  current = relay
   return { relay, returnAfterLogin: navigator.returnAfterLogin }
 }
 

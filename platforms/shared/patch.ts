@@ -33,15 +33,16 @@ export interface Wrapped {
  */
 export function patchNetwork(name: string, target: object, made: Wrapped, options: PlatformOptions): InstalledRelay {
   const warn = warner(options)
-  const release = claim(`tokenrelay/${name}`, warn)
   for (const api of NETWORK) {
     if (!replace(target, api, made[api])) warn(`[tokenrelay] could not replace ${name}.${api}: use the non-patching create function and call its ${api}()`)
   }
-  return Object.assign(made.relay, {
+  const installed: InstalledRelay = Object.assign(made.relay, {
     returnAfterLogin: made.returnAfterLogin,
     uninstall() {
       for (const api of NETWORK) replace(target, api, made.originals[api])
       release()
     },
   })
+  const release = claim(`tokenrelay/${name}`, installed, warn)
+  return installed
 }

@@ -8,7 +8,9 @@
 //
 // This module must not import '@tarojs/taro': in that build it would resolve to the generated wrapper.
 import type { FileApi, Params, TaroPromise } from './task.js'
-import { fileCall, installedRelay } from './task.js'
+import { TARO } from './task.js'
+import { installedRelay } from '../shared/install.js'
+import { fileCall } from './task.js'
 
 /**
  * `original` (Taro's own uploadFile/downloadFile) routed through the relay `install()` created, looked up
@@ -18,7 +20,7 @@ export function relayFileApi(api: FileApi, original: (options: Params) => TaroPr
   if (api !== 'uploadFile' && api !== 'downloadFile') throw new TypeError(`[tokenrelay] relayFileApi: unknown API ${String(api)}`)
   if (typeof original !== 'function') throw new TypeError(`[tokenrelay] relayFileApi: Taro's ${api} is not a function`)
   return function (options: Params) {
-    const relay = installedRelay()
+    const relay = installedRelay(TARO)
     return relay ? fileCall(relay, api, original, options) : original(options)
   }
 }

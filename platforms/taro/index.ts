@@ -17,14 +17,15 @@ import Taro, {
 import type { TokenStorage } from '../../src/index.js'
 import type { TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
-import { claim, platformRelay, warner } from '../shared/install.js'
+import { claim, installedRelay as installedOf, platformRelay, warner } from '../shared/install.js'
 import { replace } from '../shared/patch.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 import type { Params, TaroPromise } from './task.js'
-import { attempt, fileCall, finish, installedRelay, setInstalled, settle, taroTask } from './task.js'
+import { TARO, attempt, fileCall, finish, settle, taroTask } from './task.js'
 
 export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
-export { installedRelay } from './task.js'
+/** The relay install() installed and has not uninstalled (the CLI plugin's runtime calls install()). */
+export const installedRelay = (): InstalledRelay | undefined => installedOf(TARO)
 
 interface Chain {
   requestParams: Params
@@ -68,7 +69,6 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
   const previous = installedRelay()
   if (previous) previous.uninstall() // a second install() replaces the first, never stacks on it
   const warn = warner(options)
-  const release = claim('tokenrelay/taro', warn)
   const T = Taro as unknown as Record<string, (o: Params) => TaroPromise>
   const originals = { uploadFile: T.uploadFile, downloadFile: T.downloadFile }
   // Taro's navigation promises reject when navigation fails: report it instead of an unhandled rejection.
@@ -125,11 +125,10 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       if (!active) return
       active = false
       for (const api of FILE_APIS) if (wrapped[api]) replace(Taro, api, originals[api])
-      if (installedRelay() === installed) setInstalled(undefined)
       release()
     },
   })
-  setInstalled(installed)
+  const release = claim(TARO, installed, warn)
   return installed
 }
 

@@ -6,18 +6,15 @@ import type { Finish, PlatformTask } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
 import type { InstalledRelay } from '../shared/types.js'
 
+/** The name tokenrelay/taro installs under (one adapter at a time: shared/install.ts). */
+export const TARO = 'tokenrelay/taro'
+
 export type Params = Record<string, any>
 export type TaroPromise = Promise<any> & { abort?(): void }
 export type FileApi = 'uploadFile' | 'downloadFile'
 
 /** Answers Taro REJECTED (Alipay non-2xx, JSON decode errors) → the rejection the caller would have had. */
 const rejected = new WeakMap<object, unknown>()
-
-let current: InstalledRelay | undefined
-
-/** The relay `install()` from `tokenrelay/taro` created (the CLI plugin's runtime calls it), if any. */
-export const installedRelay = (): InstalledRelay | undefined => current
-export const setInstalled = (relay: InstalledRelay | undefined): void => void (current = relay)
 
 /**
  * Settles one attempt as the engine needs it: every HTTP answer resolves, even one Taro rejected

@@ -1,7 +1,7 @@
 import type { RelayRequest, RelayResponse, RequestKind, Stamped, Transport } from '../../src/index.js'
 import { SessionExpiredError, TokenRelayError, isTokenRelayError } from '../../src/index.js'
 import { platformError } from '../shared/call.js'
-import { claim, platformRelay, promisify } from '../shared/install.js'
+import { claim, installedRelay as installedOf, platformRelay, promisify } from '../shared/install.js'
 import { createAbort } from '../shared/signal.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 
@@ -71,10 +71,10 @@ function platformCall(kind: RequestKind, o: Args): Task {
   return kind === 'upload' ? uni.uploadFile(o) : kind === 'download' ? uni.downloadFile(o) : uni.request(o)
 }
 
-let active: InstalledRelay | undefined
+const UNIAPP = 'tokenrelay/uniapp'
 
 /** The relay `install()` made last and has not uninstalled: what the Vue plugin and composables fall back to. */
-export const installedRelay = (): InstalledRelay | undefined => active
+export const installedRelay = (): InstalledRelay | undefined => installedOf(UNIAPP)
 
 /**
  * Silent token refresh for `uni.request`, `uni.uploadFile` and `uni.downloadFile` through
@@ -84,9 +84,9 @@ export const installedRelay = (): InstalledRelay | undefined => active
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}): InstalledRelay {
-  if (active) active.uninstall()
+  const previous = installedRelay()
+  if (previous) previous.uninstall()
   const logger = options.logger || console
-  const release = claim('tokenrelay/uniapp', (m) => logger.warn(m))
   /** HTTP answers uni reported on `fail` (mp-alipay: any non-2xx): they go back to the caller's `fail`. */
   const failed = new WeakSet<object>()
   const calls = new WeakMap<Args, Call>()
@@ -216,11 +216,11 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
     returnAfterLogin,
     uninstall() {
       for (const [api, h] of hooks) uni.removeInterceptor(api, h)
-      if (active === installed) active = undefined
       release()
     },
   })
-  return (active = installed)
+  const release = claim(UNIAPP, installed, (m) => logger.warn(m))
+  return installed
 }
 
 declare global {
