@@ -204,7 +204,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
 
   function toRelayError(error: unknown): TokenRelayError {
     if (isTokenRelayError(error)) return error
-    // Errors from the user's own HTTP client often carry the status (Taro on Alipay rejects non-2xx).
+    // Errors from the user's own HTTP client often carry the status (clients that reject non-2xx answers).
     const e = error as { statusCode?: number; status?: number; data?: unknown }
     const status = e && (e.statusCode || e.status)
     if (typeof status === 'number') {
