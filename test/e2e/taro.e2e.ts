@@ -12,11 +12,8 @@
  * Plus the settings page's body-code expiry (HTTP 200 + code 99997), and a real `taro build` whose plugin
  * points at a missing config file (or one without a default export) failing with a message naming it.
  *
- * The shared smokeSuites('taro', …) are no longer registered: they were written for the token-less
- * playground (a stand-in server answering 200 to calls without a token, exactly 12 HTTP exchanges, the
- * placeholder login's `playground.session` storage, `login 200`). What stays meaningful from them (launch
- * without errors or missing APIs, login and settings pages reaching the reference server, the H5 home page
- * screenshot) is covered below against the reference server.
+ * Launch without errors or missing APIs, the login and settings pages, and the H5 home page screenshot
+ * are covered by the same story.
  *
  * Build first (scripts/e2e.mjs does all of it): `npm pack` at the root, in playground-taro
  * `npm ci && npm install --no-save <tarball>`, then `npm run build:weapp`, `build:alipay`, `build:h5`.
