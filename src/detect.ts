@@ -9,55 +9,37 @@ export interface ExpiredRule {
   codeField?: string
 }
 
-export function headerValue(response: RelayResponse, name: string): string | undefined {
-  const header = response.header || {}
-  for (const key in header) {
-    if (key.toLowerCase() === name) {
-      const v = header[key]
-      return Array.isArray(v) ? v.join(', ') : v
-    }
-  }
-  return undefined
-}
-
 /** Bodies arrive as strings on uploads (and with `dataType: 'text'`): read them as JSON when they are. */
 export function parseBody(data: unknown): unknown {
-  if (typeof data !== 'string') return data
-  const s = data.trim()
-  if (s[0] !== '{' && s[0] !== '[') return data
-  try {
-    return JSON.parse(s)
-  } catch {
-    return data
+  if (typeof data == 'string' && /^\s*[[{]/.test(data)) {
+    try {
+      return JSON.parse(data)
+    } catch {
+      // Not JSON after all.
+    }
   }
+  return data
 }
 
-export function pick(value: unknown, path: string): unknown {
-  for (const part of path.split('.')) {
-    if (value == null || typeof value !== 'object') return undefined
-    value = (value as Record<string, unknown>)[part]
-  }
-  return value
-}
+export const pick = (value: unknown, path: string): unknown =>
+  path.split('.').reduce((v, key) => (v && typeof v == 'object' ? (v as Record<string, unknown>)[key] : undefined), value)
 
-/** The `error` of a `WWW-Authenticate: Bearer error="…"` challenge (RFC 6750 §3). */
+/** The `error` of a `WWW-Authenticate: Bearer error="…"` challenge (RFC 6750 §3), lower-cased. */
 export function bearerError(response: RelayResponse): string | undefined {
-  const m = /error="?([\w-]+)/i.exec(headerValue(response, 'www-authenticate') || '')
+  const header = response.header || {}
+  const key = Object.keys(header).find((k) => k.toLowerCase() == 'www-authenticate')
+  const m = key && /error="?([\w-]+)/i.exec(String(header[key]))
   return m ? m[1].toLowerCase() : undefined
 }
 
 /** Builds the default expiry test from the `expired` option. */
-export function expiryDetector(rule: ExpiredRule = {}): (response: RelayResponse) => boolean {
-  const statuses = rule.status || [401]
-  const codes = (rule.codes || []).map(String)
-  const field = rule.codeField || 'code'
+export function expiryDetector({ status = [401], codes = [], codeField = 'code' }: ExpiredRule = {}): (response: RelayResponse) => boolean {
+  const wanted = codes.map(String)
   return (response) => {
     const challenge = bearerError(response)
     // 403 insufficient_scope and friends: a new token of the same user changes nothing.
-    if (challenge && challenge !== 'invalid_token') return false
-    if (statuses.indexOf(response.statusCode) >= 0) return true
-    if (!codes.length) return false
-    const code = pick(parseBody(response.data), field)
-    return code != null && codes.indexOf(String(code)) >= 0
+    if (challenge) return challenge == 'invalid_token'
+    const code = wanted.length ? pick(parseBody(response.data), codeField) : null
+    return status.indexOf(response.statusCode) >= 0 || (code != null && wanted.indexOf(String(code)) >= 0)
   }
 }

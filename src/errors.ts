@@ -15,25 +15,24 @@ export type TokenRelayErrorCode =
   | 'ABORTED'
   | 'LOGGED_OUT'
 
-const brand = '__tokenRelayError'
-
 /** The one error type tokenrelay rejects with. Tell cases apart by `code`, never by message. */
 export class TokenRelayError extends Error {
-  readonly code: TokenRelayErrorCode
   /** Set on transient failures that a retry may fix (network, 5xx, timeout). */
   readonly transient: boolean
   /** What went wrong underneath: the platform error, or the response that said so. */
   declare readonly cause?: unknown
-  readonly [brand] = true
+  /** Marks tokenrelay's errors across realms and bundled copies (see `isTokenRelayError`). */
+  readonly __tokenRelayError = true
 
-  constructor(code: TokenRelayErrorCode, message: string, options: { cause?: unknown; transient?: boolean } = {}) {
+  constructor(
+    readonly code: TokenRelayErrorCode,
+    message: string,
+    options: { cause?: unknown; transient?: boolean } = {},
+  ) {
     super(message)
     this.name = 'TokenRelayError'
-    this.code = code
     this.transient = !!options.transient
     if ('cause' in options) (this as { cause?: unknown }).cause = options.cause
-    // Keep `instanceof` working when compiled to ES5-style classes.
-    Object.setPrototypeOf(this, new.target.prototype)
   }
 }
 
@@ -50,5 +49,5 @@ export class SessionExpiredError extends TokenRelayError {
 
 /** Works across realms and bundled copies, unlike `instanceof`. */
 export function isTokenRelayError(value: unknown, code?: TokenRelayErrorCode): value is TokenRelayError {
-  return !!value && (value as Record<string, unknown>)[brand] === true && (!code || (value as TokenRelayError).code === code)
+  return !!value && (value as TokenRelayError).__tokenRelayError === true && (!code || (value as TokenRelayError).code === code)
 }

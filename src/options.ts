@@ -1,5 +1,4 @@
 import type { ExpiredRule } from './detect.js'
-import { expiryDetector } from './detect.js'
 import type { TokenRelayError } from './errors.js'
 import type { Credentials, RefreshContext, RelayRequest, RelayResponse, TokenStorage, Transport } from './types.js'
 
@@ -86,58 +85,8 @@ export interface TokenRelayOptions {
   transport?: Transport
   /** Called once per session end (e.g. go to the login page). */
   onSessionExpired?: (error: TokenRelayError) => void
-  /** Print a compact timeline of refreshes, queueing and replays. @default false */
-  debug?: boolean
   /** @default the global timers and `Date.now` */
   clock?: Clock
   /** @default console */
   logger?: Logger
 }
-
-// Every JS host has these; declared here because the build has no DOM or Node types, and looked up at
-// call time so fake timers in tests apply. No `globalThis`: older mini program engines lack it.
-declare const setTimeout: (fn: () => void, ms: number) => unknown
-declare const clearTimeout: (id: unknown) => void
-declare const console: Logger
-
-const defaultClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id),
-}
-
-function memoryStorage(): TokenStorage {
-  const map: Record<string, string> = {}
-  return {
-    get: (k) => map[k],
-    set: (k, v) => void (map[k] = v),
-    remove: (k) => void delete map[k],
-  }
-}
-
-function defaultAttach(request: RelayRequest, credentials: Credentials): void {
-  request.header!.Authorization = 'Bearer ' + credentials.accessToken
-}
-
-/** Defaults applied in one place. */
-export function resolveOptions(options: TokenRelayOptions) {
-  const detect = expiryDetector(options.expired)
-  return {
-    ...options,
-    isExpired: options.isExpired || detect,
-    attach: options.attach || defaultAttach,
-    storage: options.storage || memoryStorage(),
-    storageKey: options.storageKey || 'tokenrelay',
-    refreshAheadMs: options.refreshAheadMs ?? 60_000,
-    refreshTimeoutMs: options.refreshTimeoutMs ?? 10_000,
-    maxReplays: options.maxReplays ?? 1,
-    retries: options.retry?.attempts ?? 2,
-    backoffMs: options.retry?.backoffMs ?? 300,
-    maxRefreshes: options.circuit?.maxRefreshes ?? 5,
-    windowMs: options.circuit?.windowMs ?? 60_000,
-    clock: options.clock || defaultClock,
-    logger: options.logger || console,
-  }
-}
-
-export type ResolvedOptions = ReturnType<typeof resolveOptions>

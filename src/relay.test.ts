@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { API, fakeBackend, memoryStore, settleAll } from '../test/helpers/fake-backend.js'
-import { SessionExpiredError, TokenRelayError, createTokenRelay, isTokenRelayError } from './index.js'
+import { SessionExpiredError, TokenRelayError, createTokenRelay, debugTimeline, isTokenRelayError } from './index.js'
 import type { RelayRequest, TokenRelayOptions } from './index.js'
 
 const get = (path: string, extra: Partial<RelayRequest> = {}): RelayRequest => ({ url: `${API}${path}`, method: 'GET', ...extra })
@@ -667,10 +667,10 @@ describe('API', () => {
     expect(seen).toEqual(['refresh:start', 'refresh:success', 'replay'])
   })
 
-  it('debug prints a compact timeline without tokens', async () => {
+  it('debugTimeline prints a compact timeline without tokens, until stopped', async () => {
     const lines: string[] = []
-    const logger = { log: (s: unknown) => lines.push(String(s)), warn: () => {} }
-    const { backend, relay, send } = setup({ debug: true, logger })
+    const { backend, relay, send } = setup()
+    const stop = debugTimeline(relay, { log: (s: unknown) => lines.push(String(s)) })
     await relay.setCredentials(backend.login())
     backend.expireAll()
     await send(get('/api/x'))
@@ -682,6 +682,9 @@ describe('API', () => {
       `[tokenrelay +Nms] replay GET ${API}/api/x`,
     ])
     expect(lines.join('\n')).not.toContain('at-')
+    stop()
+    await relay.clear()
+    expect(lines).toHaveLength(5)
   })
 
   it('TokenRelayError carries code, cause and a cross-realm brand', () => {

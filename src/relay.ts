@@ -1,7 +1,6 @@
-import { parseBody, pick } from './detect.js'
+import { expiryDetector, parseBody, pick } from './detect.js'
 import { SessionExpiredError, TokenRelayError, isTokenRelayError } from './errors.js'
-import type { TokenRelayOptions } from './options.js'
-import { resolveOptions } from './options.js'
+import type { Clock, Logger, TokenRelayOptions } from './options.js'
 import type {
   AbortSignalLike,
   Credentials,
@@ -10,6 +9,7 @@ import type {
   RelayEvents,
   RelayRequest,
   RelayResponse,
+  TokenStorage,
   Transport,
 } from './types.js'
 import { originOf, resolveURL } from './url.js'
@@ -56,38 +56,69 @@ interface Flight {
   reason: RefreshContext['reason']
 }
 
-const SCHEME = /^[a-z][a-z\d+.-]*:/i
-const noop = () => {}
+// Every JS host has these; declared here because the build has no DOM or Node types, and looked up at
+// call time so fake timers in tests apply. No `globalThis`: older mini program engines lack it.
+declare const setTimeout: (fn: () => void, ms: number) => unknown
+declare const clearTimeout: (id: unknown) => void
+declare const console: Logger
 
-function abortError(signal: AbortSignalLike, cause?: unknown): TokenRelayError {
-  return new TokenRelayError('ABORTED', 'request aborted', { cause: cause ?? signal.reason })
+const defaultClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id),
 }
+
+function memoryStorage(): TokenStorage {
+  const map: Record<string, string> = {}
+  return {
+    get: (key) => map[key],
+    set: (key, value) => void (map[key] = value),
+    remove: (key) => void delete map[key],
+  }
+}
+
+const bearer = (request: RelayRequest, credentials: Credentials) => void (request.header!.Authorization = 'Bearer ' + credentials.accessToken)
+
+const abortError = (signal: AbortSignalLike, cause = signal.reason) => new TokenRelayError('ABORTED', 'request aborted', { cause })
 
 /** Waits for `promise`, or rejects with `ABORTED` as soon as `signal` fires; the promise itself runs on. */
 function abortable<T>(promise: Promise<T>, signal?: AbortSignalLike): Promise<T> {
-  if (!signal) return promise
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal))
-    // Subscribe first: a shared refresh that fails after its waiters left must not go unhandled.
-    promise.then(resolve, reject).then(() => signal.removeEventListener('abort', onAbort))
-    if (signal.aborted) return onAbort()
-    signal.addEventListener('abort', onAbort)
-  })
+  return signal
+    ? new Promise<T>((resolve, reject) => {
+        const onAbort = () => reject(abortError(signal))
+        // Subscribe first: a shared refresh that fails after its waiters left must not go unhandled.
+        promise.then(resolve, reject).then(() => signal.removeEventListener('abort', onAbort))
+        signal.aborted ? onAbort() : signal.addEventListener('abort', onAbort)
+      })
+    : promise
 }
 
-function validCredentials(value: unknown): value is Credentials {
-  return !!value && typeof (value as Credentials).accessToken === 'string' && !!(value as Credentials).accessToken
-}
+const valid = (value: unknown): value is Credentials => !!value && typeof (value as Credentials).accessToken == 'string' && !!(value as Credentials).accessToken
+
+const transient = (message: string, cause?: unknown) => new TokenRelayError('REFRESH_FAILED', message, { cause, transient: true })
 
 export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
-  const o = resolveOptions(options)
-  const { clock, storage, storageKey, logger } = o
+  // Defaults in one place.
+  const {
+    baseURL,
+    origins,
+    login,
+    decodeToken,
+    onSessionExpired,
+    isExpired = expiryDetector(options.expired),
+    attach = bearer,
+    storage = memoryStorage(),
+    storageKey = 'tokenrelay',
+    refreshAheadMs = 60_000,
+    refreshTimeoutMs = 10_000,
+    maxReplays = 1,
+    retry: { attempts = 2, backoffMs = 300 } = {},
+    circuit: { maxRefreshes = 5, windowMs = 60_000 } = {},
+    clock = defaultClock,
+    logger = console,
+  } = options
+  const allowList = baseURL || origins ? [baseURL, ...(origins || [])].map((x) => (typeof x == 'string' ? originOf(x) : x)) : null
   const listeners: { [E in RelayEventName]?: ((payload: RelayEvents[E]) => void)[] } = {}
-  const allowList =
-    o.baseURL || o.origins
-      ? [o.baseURL && originOf(o.baseURL), ...(o.origins || []).map((x) => (typeof x === 'string' ? originOf(x) || x : x))]
-      : null
-  const started = clock.now()
 
   let creds: Credentials | null = null
   /** Bumps on every credentials change: an "expired" answer to an older version is replayed, not refreshed. */
@@ -103,11 +134,6 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
   let warned = false
 
   function emit<E extends RelayEventName>(name: E, payload: RelayEvents[E]): void {
-    if (o.debug) {
-      const p = payload as { request?: RelayRequest; error?: TokenRelayError; reason?: string; strategy?: string }
-      const what = p.request ? `${p.request.method || 'GET'} ${p.request.url}` : p.error ? p.error.code || p.error : p.strategy || ''
-      logger.log(`[tokenrelay +${clock.now() - started}ms] ${name} ${what}${p.reason ? ' (' + p.reason + ')' : ''}`)
-    }
     for (const fn of listeners[name] || []) {
       try {
         fn(payload)
@@ -116,21 +142,22 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       }
     }
   }
+  const reportError = (error: unknown) => emit('error', { error })
 
   async function persist(value: Credentials | null): Promise<void> {
     try {
       await (value ? storage.set(storageKey, JSON.stringify(value)) : storage.remove(storageKey))
     } catch (error) {
       // Quota or a broken storage: the credentials stay usable in memory.
-      emit('error', { error })
+      reportError(error)
     }
   }
 
   function load(raw: unknown): void {
     if (version) return // setCredentials() won the race with an async storage
     try {
-      const value = typeof raw === 'string' ? JSON.parse(raw) : raw
-      if (validCredentials(value)) accept(value, value)
+      const value = typeof raw == 'string' ? JSON.parse(raw) : raw
+      if (valid(value)) accept(value, value)
     } catch {
       // Corrupt value: logged out.
     }
@@ -139,40 +166,33 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
   /** Adopts credentials, measuring expiry on arrival so a wrong device clock cannot cause a refresh storm. */
   function accept(next: Credentials, previous: Credentials | null): Credentials {
     const now = clock.now()
-    let expiresAt =
-      typeof next.expiresAt === 'number' ? next.expiresAt : typeof next.expiresIn === 'number' ? now + next.expiresIn * 1000 : undefined
-    if (expiresAt === undefined && o.decodeToken) {
+    let expiresAt = typeof next.expiresAt == 'number' ? next.expiresAt : typeof next.expiresIn == 'number' ? now + next.expiresIn * 1000 : undefined
+    if (expiresAt == null && decodeToken) {
       try {
-        const claims = o.decodeToken(next.accessToken)
-        if (claims && typeof claims.exp === 'number') {
-          expiresAt = typeof claims.iat === 'number' ? now + (claims.exp - claims.iat) * 1000 : claims.exp * 1000
-        }
+        const { exp, iat } = decodeToken(next.accessToken) || {}
+        if (typeof exp == 'number') expiresAt = typeof iat == 'number' ? now + (exp - iat) * 1000 : exp * 1000
       } catch {
         // Not a token we can read: treat it as opaque.
       }
     }
-    aheadMs = expiresAt === undefined ? 0 : Math.min(o.refreshAheadMs, (expiresAt - now) / 2)
-    creds = { accessToken: next.accessToken }
+    aheadMs = expiresAt == null ? 0 : Math.min(refreshAheadMs, (expiresAt - now) / 2)
     // Servers that do not rotate answer without a refresh token: keep the one we have.
-    const refreshToken = next.refreshToken || (previous && previous.refreshToken)
-    if (refreshToken) creds.refreshToken = refreshToken
-    if (expiresAt !== undefined) creds.expiresAt = expiresAt
+    const refreshToken = next.refreshToken || previous?.refreshToken
+    const adopted: Credentials = (creds = { accessToken: next.accessToken })
+    if (refreshToken) adopted.refreshToken = refreshToken
+    if (expiresAt != null) adopted.expiresAt = expiresAt
     version++
     ended = null
-    emit('change', { credentials: { ...creds } })
-    return creds
+    emit('change', { credentials: { ...adopted } })
+    return adopted
   }
 
   let ready: Promise<void>
   try {
     const raw = storage.get(storageKey)
-    ready =
-      raw && typeof (raw as Promise<unknown>).then === 'function'
-        ? (raw as Promise<unknown>).then(load, (error) => emit('error', { error }))
-        : Promise.resolve(load(raw))
+    ready = raw && typeof (raw as Promise<unknown>).then == 'function' ? (raw as Promise<unknown>).then(load, reportError) : Promise.resolve(load(raw))
   } catch (error) {
-    ready = Promise.resolve()
-    emit('error', { error })
+    ready = Promise.resolve(reportError(error))
   }
 
   function allowed(url: string): boolean {
@@ -182,160 +202,141 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     }
     const origin = originOf(url)
     // A relative URL with no baseURL stays on the page's own origin (H5); `//host` and `\\host` do not.
-    if (!origin) return !SCHEME.test(url) && !/^[\\/]{2}/.test(url)
-    return allowList.some((x) => (typeof x === 'string' ? x === origin : !!x && x.test(origin)))
+    return origin ? allowList.some((x) => (typeof x == 'string' ? x == origin : !!x && x.test(origin))) : !/^([a-z][a-z\d+.-]*:|[\\/]{2})/i.test(url)
   }
 
   function classify(response: RelayResponse, request: RelayRequest): TokenRelayError | null {
     const status = response.statusCode
-    if (
-      status === 400 ||
-      status === 401 ||
-      status === 403 ||
-      pick(parseBody(response.data), 'error') === 'invalid_grant' ||
-      o.isExpired(response, request)
-    ) {
-      return new SessionExpiredError(`${request.url} answered ${status}`, response)
-    }
-    return status >= 200 && status < 300
-      ? null
-      : new TokenRelayError('REFRESH_FAILED', `${request.url} answered ${status}`, { cause: response, transient: true })
+    return [400, 401, 403].indexOf(status) >= 0 || pick(parseBody(response.data), 'error') == 'invalid_grant' || isExpired(response, request)
+      ? new SessionExpiredError(`${request.url} answered ${status}`, response)
+      : status >= 200 && status < 300
+        ? null
+        : transient(`${request.url} answered ${status}`, response)
   }
 
   function toRelayError(error: unknown): TokenRelayError {
-    if (isTokenRelayError(error)) return error
     // Errors from the user's own HTTP client often carry the status (clients that reject non-2xx answers).
-    const e = error as { statusCode?: number; status?: number; data?: unknown }
+    const e = error as { statusCode?: number; status?: number; data?: unknown } | null
     const status = e && (e.statusCode || e.status)
-    if (typeof status === 'number') {
-      const classified = classify({ statusCode: status, data: e.data }, { url: 'refresh' })
-      if (classified) return classified
-    }
-    return new TokenRelayError('REFRESH_FAILED', 'refresh failed', { cause: error, transient: true })
+    return isTokenRelayError(error)
+      ? error
+      : (typeof status == 'number' && classify({ statusCode: status, data: e!.data }, { url: 'refresh' })) || transient('refresh failed', error)
   }
 
-  function context(reason: RefreshContext['reason']): RefreshContext {
-    return {
-      refreshToken: creds ? creds.refreshToken : undefined,
-      credentials: creds && { ...creds },
-      reason,
-      async request(request) {
-        const transport = o.transport || lastTransport
-        if (!transport) throw new TokenRelayError('REFRESH_FAILED', 'no transport: pass `transport` to createTokenRelay')
-        const req = { ...request, url: resolveURL(request.url, o.baseURL), header: { ...request.header }, auth: false }
-        let response: RelayResponse
-        try {
-          response = await transport(req)
-        } catch (cause) {
-          throw new TokenRelayError('REFRESH_FAILED', `${req.url} failed`, { cause, transient: true })
-        }
-        const error = classify(response, req)
-        if (error) throw error
-        return response
-      },
-    }
-  }
-
-  function withTimeout<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = clock.setTimeout(
-        () => reject(new TokenRelayError('REFRESH_TIMEOUT', `no answer within ${o.refreshTimeoutMs} ms`, { transient: true })),
-        o.refreshTimeoutMs,
-      )
-      promise.then(resolve, reject).then(() => clock.clearTimeout(timer))
-    })
-  }
+  const context = (reason: RefreshContext['reason']): RefreshContext => ({
+    refreshToken: creds?.refreshToken,
+    credentials: creds && { ...creds },
+    reason,
+    async request(request) {
+      const transport = options.transport || lastTransport
+      if (!transport) throw new TokenRelayError('REFRESH_FAILED', 'no transport: pass `transport` to createTokenRelay')
+      const req = { ...request, url: resolveURL(request.url, baseURL), header: { ...request.header }, auth: false }
+      const response = await transport(req).catch((cause) => {
+        throw transient(`${req.url} failed`, cause)
+      })
+      const error = classify(response, req)
+      if (error) throw error
+      return response
+    },
+  })
 
   async function attempt(strategy: NonNullable<TokenRelayOptions['refresh']>, reason: RefreshContext['reason'], myEpoch: number) {
     for (let i = 0; ; i++) {
       try {
-        return await withTimeout(Promise.resolve().then(() => strategy(context(reason))))
+        return await new Promise<Credentials>((resolve, reject) => {
+          const timer = clock.setTimeout(
+            () => reject(new TokenRelayError('REFRESH_TIMEOUT', `no answer within ${refreshTimeoutMs} ms`, { transient: true })),
+            refreshTimeoutMs,
+          )
+          Promise.resolve(reason)
+            .then(context)
+            .then(strategy)
+            .then(resolve, reject)
+            .then(() => clock.clearTimeout(timer))
+        })
       } catch (e) {
         const error = toRelayError(e)
-        if (!error.transient || i >= o.retries) throw error
-        await new Promise((r) => clock.setTimeout(() => r(undefined), o.backoffMs * 2 ** i))
+        if (!error.transient || i >= attempts) throw error
+        await new Promise<void>((wake) => clock.setTimeout(wake, backoffMs * 2 ** i))
         // Logged out (or handed new credentials) while backing off: the retry has nothing to present.
-        if (myEpoch !== epoch) throw error
+        if (myEpoch != epoch) throw error
       }
     }
   }
 
-  function endSession(error: TokenRelayError): void {
+  /** Forgets the credentials: the session ended (`SESSION_EXPIRED`) or the user logged out. */
+  function forget(error: TokenRelayError): Promise<void> {
     creds = null
     version++
     ended = error
     emit('change', { credentials: null })
-    void persist(null)
+    return persist(null)
+  }
+
+  function endSession(error: TokenRelayError): void {
+    void forget(error)
     emit('session-expired', { error })
     try {
-      o.onSessionExpired && o.onSessionExpired(error)
+      onSessionExpired && onSessionExpired(error)
     } catch (e) {
-      emit('error', { error: e })
+      reportError(e)
     }
   }
 
   async function run(f: Flight, myEpoch: number): Promise<void> {
-    const reason = f.reason
+    const { reason } = f
     let strategy: 'refresh' | 'login' = 'refresh'
     try {
       let next: Credentials
       try {
-        if (!o.refresh || !creds || !creds.refreshToken) throw new SessionExpiredError('no refresh token')
+        if (!options.refresh || !creds?.refreshToken) throw new SessionExpiredError('no refresh token')
         emit('refresh:start', { reason, strategy })
-        next = await attempt(o.refresh, reason, myEpoch)
+        next = await attempt(options.refresh, reason, myEpoch)
       } catch (e) {
-        if (!o.login || !isTokenRelayError(e, 'SESSION_EXPIRED')) throw e
-        strategy = 'login'
-        emit('refresh:start', { reason, strategy })
-        next = await attempt(o.login, reason, myEpoch)
+        if (!login || !isTokenRelayError(e, 'SESSION_EXPIRED')) throw e
+        emit('refresh:start', { reason, strategy: (strategy = 'login') })
+        next = await attempt(login, reason, myEpoch)
       }
-      if (myEpoch !== epoch) return // clear() or setCredentials() already settled this flight
-      if (!validCredentials(next)) throw new TokenRelayError('REFRESH_FAILED', `${strategy} returned no accessToken`)
-      const stored = accept(next, creds)
+      if (myEpoch != epoch) return // clear() or setCredentials() already settled this flight
+      if (!valid(next)) throw new TokenRelayError('REFRESH_FAILED', `${strategy} returned no accessToken`)
       // Written before any replay, so a crash after the replay cannot lose a rotated refresh token.
-      await persist(stored)
-      if (myEpoch !== epoch) return void persist(creds)
+      await persist(accept(next, creds))
+      if (myEpoch != epoch) return void persist(creds)
       emit('refresh:success', { strategy })
       f.resolve()
     } catch (e) {
-      if (myEpoch !== epoch) return
+      if (myEpoch != epoch) return
       const error = toRelayError(e)
-      if (error.code === 'SESSION_EXPIRED') endSession(error)
+      if (error.code == 'SESSION_EXPIRED') endSession(error)
       emit('refresh:failure', { error })
       f.reject(error)
     } finally {
-      if (flight === f) flight = null
+      if (flight == f) flight = null
     }
   }
 
   /** Single flight: every caller gets the same promise. */
   function startRefresh(reason: RefreshContext['reason']): Promise<void> {
     if (flight) return flight.promise
-    let resolve = noop
-    let reject: (e: TokenRelayError) => void = noop
-    const promise = new Promise<void>((a, b) => ((resolve = a), (reject = b)))
-    const f: Flight = { promise, resolve, reject, reason }
+    const f = { reason } as Flight
+    f.promise = new Promise<void>((resolve, reject) => Object.assign(f, { resolve, reject }))
     const now = clock.now()
-    refreshTimes = refreshTimes.filter((t) => now - t < o.windowMs).concat(now)
-    if (refreshTimes.length > o.maxRefreshes) {
-      const error = new SessionExpiredError(`more than ${o.maxRefreshes} refreshes in ${o.windowMs} ms`)
+    refreshTimes = refreshTimes.filter((t) => now - t < windowMs).concat(now)
+    if (refreshTimes.length > maxRefreshes) {
+      // Circuit breaker: a server that says "expired" to every fresh token would otherwise be refreshed forever.
+      const error = new SessionExpiredError(`more than ${maxRefreshes} refreshes in ${windowMs} ms`)
       endSession(error)
-      reject(error)
-      return promise
-    }
-    flight = f
-    void run(f, epoch)
-    return promise
+      f.reject(error)
+    } else void run((flight = f), epoch)
+    return f.promise
   }
 
-  function guarded(request: RelayRequest, url: string): boolean {
-    return request.auth !== false && allowed(url)
-  }
+  const guarded = (request: RelayRequest, url: string) => request.auth !== false && allowed(url)
 
   function stamp(request: RelayRequest): Stamped {
-    const url = resolveURL(request.url, o.baseURL)
+    const url = resolveURL(request.url, baseURL)
     const out: RelayRequest = { ...request, url, header: { ...request.header } }
-    if (creds && !flight && guarded(request, url)) o.attach(out, creds)
+    if (creds && !flight && guarded(request, url)) attach(out, creds)
     return { request: out, version }
   }
 
@@ -343,13 +344,13 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     lastTransport = lastTransport || transport
     await ready
     const { signal } = request
-    const url = resolveURL(request.url, o.baseURL)
+    const url = resolveURL(request.url, baseURL)
     if (!guarded(request, url)) return first ? first.response : transport({ ...request, url })
     let replays = 0
     let waitedAhead = !!first
     for (;;) {
-      if (signal && signal.aborted) throw abortError(signal)
-      const due = creds ? aheadMs > 0 && clock.now() >= creds.expiresAt! - aheadMs : !!o.login
+      if (signal?.aborted) throw abortError(signal)
+      const due = creds ? aheadMs > 0 && clock.now() >= creds.expiresAt! - aheadMs : !!login
       if (flight || (!waitedAhead && !ended && due)) {
         const reason = flight ? flight.reason : creds ? 'ahead' : 'login'
         waitedAhead = true
@@ -358,29 +359,25 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
           await abortable(startRefresh(reason), signal)
         } catch (error) {
           // An early refresh that failed for a transient reason leaves a token that still works.
-          if (!(reason === 'ahead' && creds && (error as TokenRelayError).transient)) throw error
+          if (!(reason == 'ahead' && creds && (error as TokenRelayError).transient)) throw error
         }
         continue
       }
-      let sentVersion = version
-      let attemptRequest: RelayRequest = { ...request, url, header: { ...request.header } }
+      const { request: sent, version: sentVersion } = first || stamp(request)
       let response: RelayResponse
       if (first) {
-        ;({ request: attemptRequest, version: sentVersion, response } = first)
+        response = first.response
         first = undefined
       } else {
-        if (creds) o.attach(attemptRequest, creds)
         try {
-          response = await transport(attemptRequest)
+          response = await transport(sent)
         } catch (error) {
-          throw signal && signal.aborted ? abortError(signal, error) : error
+          throw signal?.aborted ? abortError(signal, error) : error
         }
       }
-      if (!o.isExpired(response, attemptRequest)) return response
-      if (replays >= o.maxReplays) {
-        throw new TokenRelayError('REPLAY_LIMIT', `${url} still expired after ${replays} replay(s)`, { cause: response })
-      }
-      if (version === sentVersion) {
+      if (!isExpired(response, sent)) return response
+      if (replays >= maxReplays) throw new TokenRelayError('REPLAY_LIMIT', `${url} still expired after ${replays} replay(s)`, { cause: response })
+      if (version == sentVersion) {
         if (ended) throw ended
         await abortable(startRefresh('expired'), signal)
       } else if (!creds && ended) {
@@ -394,30 +391,27 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
   return {
     send,
     stamp,
-    isExpired: (response, request) => o.isExpired(response, request),
+    isExpired,
     ready,
     get refreshing() {
       return !!flight
     },
     getCredentials: () => creds && { ...creds },
-    isAllowed: (url) => allowed(resolveURL(url, o.baseURL)),
+    isAllowed: (url) => allowed(resolveURL(url, baseURL)),
     setCredentials(credentials) {
-      if (!validCredentials(credentials)) throw new TypeError('[tokenrelay] setCredentials needs { accessToken: string }')
+      if (!valid(credentials)) throw new TypeError('[tokenrelay] setCredentials needs { accessToken: string }')
       epoch++
       const stored = accept(credentials, null)
-      if (flight) flight.resolve()
+      flight?.resolve()
       flight = null
       return persist(stored)
     },
     clear() {
+      const error = new TokenRelayError('LOGGED_OUT', 'logged out')
       epoch++
-      version++
-      creds = null
-      ended = new TokenRelayError('LOGGED_OUT', 'logged out')
-      if (flight) flight.reject(ended)
+      flight?.reject(error)
       flight = null
-      emit('change', { credentials: null })
-      return persist(null)
+      return forget(error)
     },
     async refresh() {
       await ready
