@@ -23,14 +23,10 @@ interface CallOptions {
   [key: string]: unknown
 }
 
-const TASK_METHODS = ['onHeadersReceived', 'offHeadersReceived', 'onProgressUpdate', 'offProgressUpdate', 'onChunkReceived', 'offChunkReceived']
-const noop = () => {}
-const asIs: Finish = (value) => ({ ok: true, value })
-
 /** A typed error that also reads like a platform failure (`errMsg`), one object per caller. */
 export function platformError(api: string, error: TokenRelayError): TokenRelayError & { errMsg: string } {
   const e = Object.create(error)
-  e.errMsg = `${api}:fail ${error.code === 'ABORTED' ? 'abort' : error.code}`
+  e.errMsg = `${api}:fail ${error.code == 'ABORTED' ? 'abort' : error.code}`
   return e
 }
 
@@ -42,51 +38,49 @@ export function callThrough(
   relay: TokenRelay,
   kind: RequestKind,
   api: string,
-  options: CallOptions,
+  { success, fail, complete, ...params }: CallOptions,
   transport: TaskTransport,
-  finish: Finish = asIs,
+  finish: Finish = (value) => ({ ok: true, value }),
 ): Promise<unknown> & PlatformTask {
-  const { success, fail, complete, ...params } = options
   const control = createAbort()
+  // Listener calls (onProgressUpdate…) made before an attempt's task exists, replayed on every attempt's task.
   const listeners: [string, unknown][] = []
   let current: PlatformTask | undefined
-  const apply = (task: PlatformTask, method: string, fn: unknown) => {
-    if (typeof task[method] === 'function') (task[method] as (fn: unknown) => void)(fn)
-  }
-  const onTask = (task: PlatformTask) => {
-    current = task
-    for (const [method, fn] of listeners) apply(task, method, fn)
+  const apply = (task: PlatformTask, [method, fn]: [string, unknown]) => {
+    if (typeof task[method] == 'function') (task[method] as (fn: unknown) => void)(fn)
   }
 
-  const done = relay.send({ ...params, kind, signal: control.signal }, (req) => transport(req, onTask)).then(
-    (response) => {
-      const out = finish(response)
-      if (!out.ok) throw out.value
-      return out.value
-    },
-    (error) => {
-      throw isTokenRelayError(error) ? platformError(api, error) : error
-    },
-  )
-  done.then(
-    (value) => {
-      success && success(value as never)
-      complete && complete(value as never)
-    },
-    (error) => {
-      fail && fail(error as never)
-      complete && complete(error as never)
-    },
+  const task = relay
+    .send({ ...params, kind, signal: control.signal }, (req) =>
+      transport(req, (t) => {
+        current = t
+        listeners.forEach((l) => apply(t, l))
+      }),
+    )
+    .then(
+      (response) => {
+        const { ok, value } = finish(response)
+        if (!ok) throw value
+        return value
+      },
+      (error) => {
+        throw isTokenRelayError(error) ? platformError(api, error) : error
+      },
+    ) as Promise<unknown> & PlatformTask
+  task.then(
+    (value) => (success && success(value as never), complete && complete(value as never)),
+    (error) => (fail && fail(error as never), complete && complete(error as never)),
   )
   // Callback callers never look at the promise: its rejection is theirs through `fail`.
-  if (success || fail || complete) done.catch(noop)
+  if (success || fail || complete) task.catch(() => {})
 
-  const task = done as Promise<unknown> & PlatformTask
-  task.abort = () => control.abort()
-  for (const method of TASK_METHODS) {
-    task[method] = (fn: unknown) => {
-      listeners.push([method, fn])
-      if (current) apply(current, method, fn)
+  task.abort = control.abort
+  for (const event of ['HeadersReceived', 'ProgressUpdate', 'ChunkReceived']) {
+    for (const method of ['on' + event, 'off' + event]) {
+      task[method] = (fn: unknown) => {
+        listeners.push([method, fn])
+        if (current) apply(current, [method, fn])
+      }
     }
   }
   return task

@@ -16,7 +16,7 @@ let installed: { name: string; relay: InstalledRelay } | undefined
  * given): what useTokenRelay(), the Vue plugin and the Taro H5 wrapper use by default.
  */
 export const installedRelay = (name?: string): InstalledRelay | undefined =>
-  installed && (!name || installed.name === name) ? installed.relay : undefined
+  installed && (!name || installed.name == name) ? installed.relay : undefined
 
 // Every mini program runtime has a console; declared here because the build has no DOM or Node types.
 declare const console: { warn(...args: unknown[]): void }
@@ -29,11 +29,9 @@ export const warner = (options: PlatformOptions) => (message: string) => (option
  * (raw wx under Taro, say) would both refresh the same token, so that is warned about.
  */
 export function claim(name: string, relay: InstalledRelay, warn: (message: string) => void): () => void {
-  if (installed && installed.name !== name) {
-    warn(`[tokenrelay] ${name} is installed while ${installed.name} already is: requests would be refreshed twice. Install one adapter only.`)
-  }
+  if (installed && installed.name != name) warn(`[tokenrelay] ${name} is installed while ${installed.name} already is: install one adapter only`)
   const mine = (installed = { name, relay })
-  return () => void (installed = installed === mine ? undefined : installed)
+  return () => void (installed = installed == mine ? undefined : installed)
 }
 
 /** What every adapter does the same way: defaults, silent login, login page. */
@@ -47,21 +45,20 @@ export function platformRelay(
     tabBar?: () => string[]
   },
 ) {
+  const { exchange, onSessionExpired } = options
   const navigator = loginNavigator(platform.nav, options, platform.tabBar)
   const relay = createTokenRelay({
-    storage: platform.storage,
-    transport: platform.transport,
+    ...platform,
     ...options,
-    login: options.login || (options.exchange && platform.getCode ? codeLogin(platform.getCode, options.exchange) : undefined),
+    login: options.login || (exchange && platform.getCode && codeLogin(platform.getCode, exchange)),
     onSessionExpired(error) {
-      navigator.onSessionExpired(error)
-      if (options.onSessionExpired) options.onSessionExpired(error)
+      navigator.onSessionExpired()
+      if (onSessionExpired) onSessionExpired(error)
     },
   })
   return { relay, returnAfterLogin: navigator.returnAfterLogin }
 }
 
 /** Callback-style platform call → promise. */
-export function promisify<T>(call: (o: { success(r: T): void; fail(e: unknown): void }) => unknown): Promise<T> {
-  return new Promise<T>((resolve, reject) => void call({ success: resolve, fail: reject }))
-}
+export const promisify = <T>(call: (o: { success(r: T): void; fail(e: unknown): void }) => unknown): Promise<T> =>
+  new Promise<T>((resolve, reject) => void call({ success: resolve, fail: reject }))

@@ -1,4 +1,3 @@
-import type { TokenRelayError } from '../../src/index.js'
 import type { LoginPageOptions } from './types.js'
 
 type Page = { route?: string; options?: Record<string, string> }
@@ -14,43 +13,37 @@ export interface NavigationApi {
 
 declare const getCurrentPages: (() => Page[]) | undefined
 
-function pages(api: NavigationApi): Page[] {
-  if (api.getCurrentPages) return api.getCurrentPages()
-  return typeof getCurrentPages === 'function' ? getCurrentPages() : []
-}
-
-const MAX_STACK = 10
 const path = (url: string) => '/' + url.replace(/^\//, '').split('?')[0]
 
 /**
  * Sends the user to the login page once per session end, remembering where they were.
- * `navigateTo` keeps the page; a full stack (10) uses `redirectTo`; tabBar pages need `switchTab`.
+ * `navigateTo` keeps the page; a full stack (10 pages) uses `redirectTo`; tabBar pages need `switchTab`.
  */
 export function loginNavigator(nav: () => NavigationApi, options: LoginPageOptions, tabBarFromConfig: () => string[] = () => []) {
   let returnTo: string | undefined
-  const isTab = (url: string) => (options.tabBar || tabBarFromConfig()).map(path).indexOf(path(url)) >= 0
   const go = (url: string, replace: boolean) => {
     const api = nav()
-    if (isTab(url)) api.switchTab({ url: path(url) })
+    if ((options.tabBar || tabBarFromConfig()).map(path).indexOf(path(url)) >= 0) api.switchTab({ url: path(url) })
     else if (replace) api.redirectTo({ url })
     else api.navigateTo({ url })
   }
 
   return {
-    onSessionExpired(_error: TokenRelayError): void {
+    onSessionExpired(): void {
       const page = options.loginPage
       if (!page) return
-      const stack = pages(nav()) || []
+      const api = nav()
+      const stack = (api.getCurrentPages ? api.getCurrentPages() : typeof getCurrentPages == 'function' && getCurrentPages()) || []
       const current = stack[stack.length - 1]
-      const here = current && current.route ? path(current.route) : undefined
-      if (here === path(page)) return
+      const here = current && current.route && path(current.route)
+      if (here == path(page)) return
       if (here) {
-        const query = Object.keys(current.options || {})
-          .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(current.options![k])}`)
+        const query = Object.entries(current.options || {})
+          .map((kv) => kv.map(encodeURIComponent).join('='))
           .join('&')
         returnTo = here + (query ? '?' + query : '')
       }
-      go(page, stack.length >= MAX_STACK)
+      go(page, stack.length >= 10)
     },
     returnAfterLogin(): void {
       const target = returnTo

@@ -1,5 +1,8 @@
-import type { TokenRelay } from '../../src/index.js'
-import { claim, warner } from './install.js'
+import type { RelayResponse, RequestKind, TokenRelay, TokenStorage } from '../../src/index.js'
+import type { Finish, PlatformTask, TaskTransport } from './call.js'
+import { callThrough } from './call.js'
+import { claim, platformRelay, warner } from './install.js'
+import type { NavigationApi } from './login-page.js'
 import type { InstalledRelay, PlatformOptions } from './types.js'
 
 /**
@@ -15,16 +18,52 @@ export function replace(obj: object, name: string, value: unknown): boolean {
   return (obj as Record<string, unknown>)[name] === value
 }
 
-const NETWORK = ['request', 'uploadFile', 'downloadFile'] as const
+export type Call = (options: Record<string, unknown>) => PlatformTask
+type Api = 'request' | 'uploadFile' | 'downloadFile'
+type Wrapper = (options: { url: string; [key: string]: unknown }) => Promise<unknown> & PlatformTask
+
+/** A callback-style platform object (`wx`, `my`): the network calls and the navigation calls. */
+export type CallbackPlatform = NavigationApi & Record<Api, Call>
 
 /** What a callback-style adapter builds before it patches anything (`createWxRelay`, `createMyRelay`). */
-export interface Wrapped {
-  relay: TokenRelay
-  returnAfterLogin(): void
-  originals: Record<(typeof NETWORK)[number], unknown>
-  request: unknown
-  uploadFile: unknown
-  downloadFile: unknown
+export type Wrapped = { relay: TokenRelay; returnAfterLogin(): void; originals: Record<Api, Call> } & Record<Api, Wrapper>
+
+const KINDS: Record<Api, RequestKind> = { request: 'request', uploadFile: 'upload', downloadFile: 'download' }
+
+/** Builds the relay and the wrapped request functions of a callback-style platform, patching nothing. */
+export function wrapNetwork(
+  options: PlatformOptions,
+  target: CallbackPlatform,
+  platform: {
+    /** One attempt of `call`, reporting its task. */
+    transport(call: Call, kind: RequestKind): TaskTransport
+    storage: TokenStorage
+    getCode(): Promise<string>
+    tabBar?(): string[]
+    finish?: Finish
+    /** The caller's options as the relay reads them (`header`). */
+    prepare?(options: { url: string; [key: string]: unknown }): { url: string; [key: string]: unknown }
+  },
+): Wrapped {
+  const { finish, prepare = (o) => o } = platform
+  const made = { originals: {} } as Wrapped
+  const transports = {} as Record<Api, TaskTransport>
+  for (const api of Object.keys(KINDS) as Api[]) {
+    const call = (made.originals[api] = target[api])
+    transports[api] = platform.transport(call.bind(target), KINDS[api])
+    made[api] = (o) => callThrough(made.relay, KINDS[api], api, prepare(o), transports[api], finish)
+  }
+  Object.assign(
+    made,
+    platformRelay(options, {
+      ...platform,
+      // Refresh/login calls get the plain response (the relay classifies its status).
+      transport: (req) => transports.request(req, () => {}).then((r) => (finish ? finish(r).value : r) as RelayResponse),
+      // getCurrentPages is a global in mini programs, not a member of wx/my: the navigator falls back to it.
+      nav: () => target,
+    }),
+  )
+  return made
 }
 
 /**
@@ -33,13 +72,14 @@ export interface Wrapped {
  */
 export function patchNetwork(name: string, target: object, made: Wrapped, options: PlatformOptions): InstalledRelay {
   const warn = warner(options)
-  for (const api of NETWORK) {
-    if (!replace(target, api, made[api])) warn(`[tokenrelay] could not replace ${name}.${api}: use the non-patching create function and call its ${api}()`)
+  const apis = Object.keys(KINDS) as Api[]
+  for (const api of apis) {
+    if (!replace(target, api, made[api])) warn(`[tokenrelay] could not replace ${name}.${api}: call ${api}() of the non-patching create function`)
   }
   const installed: InstalledRelay = Object.assign(made.relay, {
     returnAfterLogin: made.returnAfterLogin,
     uninstall() {
-      for (const api of NETWORK) replace(target, api, made.originals[api])
+      for (const api of apis) replace(target, api, made.originals[api])
       release()
     },
   })
