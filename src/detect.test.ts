@@ -39,6 +39,12 @@ describe('expiryDetector', () => {
     expect(expired({ statusCode: 403, header: { 'www-authenticate': 'Bearer error="insufficient_scope"' } })).toBe(false)
     expect(expired({ statusCode: 401, header: { 'WWW-Authenticate': ['Bearer error="invalid_request"'] } })).toBe(false)
   })
+
+  it('an invalid_token challenge is expiry whatever the status list says', () => {
+    const expired = expiryDetector({ status: [419] })
+    expect(expired({ statusCode: 401, header: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } })).toBe(true)
+    expect(expired({ statusCode: 401 })).toBe(false)
+  })
 })
 
 describe('helpers', () => {

@@ -197,7 +197,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
 
   function allowed(url: string): boolean {
     if (!allowList) {
-      if (!warned) logger.warn('[tokenrelay] neither baseURL nor origins is set: the token goes to every host')
+      if (!warned) logger.warn('[tokenrelay] no baseURL or origins: the token goes to every host')
       return (warned = true)
     }
     const origin = originOf(url)
@@ -205,13 +205,17 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     return origin ? allowList.some((x) => (typeof x == 'string' ? x == origin : !!x && x.test(origin))) : !/^([a-z][a-z\d+.-]*:|[\\/]{2})/i.test(url)
   }
 
-  function classify(response: RelayResponse, request: RelayRequest): TokenRelayError | null {
+  /**
+   * Why a refresh or login call failed: refused (400/401/403, `invalid_grant`, an expiry answer) ends the
+   * session; any other non-2xx is transient. Null for a 2xx that is not an expiry answer.
+   */
+  function failure(response: RelayResponse, url: string, cause: unknown = response): TokenRelayError | null {
     const status = response.statusCode
-    return [400, 401, 403].indexOf(status) >= 0 || pick(parseBody(response.data), 'error') == 'invalid_grant' || isExpired(response, request)
-      ? new SessionExpiredError(`${request.url} answered ${status}`, response)
+    return [400, 401, 403].indexOf(status) >= 0 || pick(parseBody(response.data), 'error') == 'invalid_grant' || isExpired(response, { url })
+      ? new SessionExpiredError(`${url} answered ${status}`, cause)
       : status >= 200 && status < 300
         ? null
-        : transient(`${request.url} answered ${status}`, response)
+        : transient(`${url} answered ${status}`, cause)
   }
 
   function toRelayError(error: unknown): TokenRelayError {
@@ -220,7 +224,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     const status = e && (e.statusCode || e.status)
     return isTokenRelayError(error)
       ? error
-      : (typeof status == 'number' && classify({ statusCode: status, data: e!.data }, { url: 'refresh' })) || transient('refresh failed', error)
+      : (typeof status == 'number' && failure({ statusCode: status, data: e!.data }, 'refresh', error)) || transient('refresh failed', error)
   }
 
   const context = (reason: RefreshContext['reason']): RefreshContext => ({
@@ -234,7 +238,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       const response = await transport(req).catch((cause) => {
         throw transient(`${req.url} failed`, cause)
       })
-      const error = classify(response, req)
+      const error = failure(response, req.url)
       if (error) throw error
       return response
     },
