@@ -8,18 +8,18 @@
 //
 // This module must not import '@tarojs/taro': in that build it would resolve to the generated wrapper.
 import type { FileApi, Params, TaroPromise } from './task.js'
-import { TARO } from './task.js'
+import { TARO, fileCall } from './task.js'
 import { installedRelay } from '../shared/install.js'
-import { fileCall } from './task.js'
 
 /**
  * `original` (Taro's own uploadFile/downloadFile) routed through the relay `install()` created, looked up
  * at call time: before install() and after uninstall() calls go to `original` untouched.
  */
 export function relayFileApi(api: FileApi, original: (options: Params) => TaroPromise): (options: Params) => TaroPromise {
-  if (api !== 'uploadFile' && api !== 'downloadFile') throw new TypeError(`[tokenrelay] relayFileApi: unknown API ${String(api)}`)
-  if (typeof original !== 'function') throw new TypeError(`[tokenrelay] relayFileApi: Taro's ${api} is not a function`)
-  return function (options: Params) {
+  if ((api !== 'uploadFile' && api !== 'downloadFile') || typeof original !== 'function') {
+    throw new TypeError(`[tokenrelay] relayFileApi(${String(api)}): expects 'uploadFile' or 'downloadFile' and Taro's function for it`)
+  }
+  return (options) => {
     const relay = installedRelay(TARO)
     return relay ? fileCall(relay, api, original, options) : original(options)
   }

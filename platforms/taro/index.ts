@@ -36,7 +36,6 @@ declare const __wxConfig: { tabBar?: { list?: { pagePath: string }[] } } | undef
 
 /** Marks the relay's own refresh/login calls so our interceptor lets them through untouched. */
 const BYPASS = '__tokenrelayBypass'
-const FILE_APIS = ['uploadFile', 'downloadFile'] as const
 
 /**
  * tabBar pages (for switchTab): `getApp().config` is app.config.ts on Taro's React runtime, on every
@@ -49,9 +48,8 @@ function tabBar(): string[] {
   } catch {
     // No app yet (or H5 without one): fall back.
   }
-  const fromApp = app && app.config && app.config.tabBar && app.config.tabBar.list
-  const fromWx = typeof __wxConfig !== 'undefined' && __wxConfig && __wxConfig.tabBar && __wxConfig.tabBar.list
-  return ((fromApp || fromWx || []) as { pagePath: string }[]).map((i) => i.pagePath)
+  const list = app?.config?.tabBar?.list || (typeof __wxConfig !== 'undefined' && __wxConfig?.tabBar?.list) || []
+  return (list as { pagePath: string }[]).map((i) => i.pagePath)
 }
 
 /**
@@ -66,14 +64,11 @@ function tabBar(): string[] {
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, exchange, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}): InstalledRelay {
-  const previous = installedRelay()
-  if (previous) previous.uninstall() // a second install() replaces the first, never stacks on it
+  installedRelay()?.uninstall() // a second install() replaces the first, never stacks on it
   const warn = warner(options)
-  const T = Taro as unknown as Record<string, (o: Params) => TaroPromise>
-  const originals = { uploadFile: T.uploadFile, downloadFile: T.downloadFile }
   // Taro's navigation promises reject when navigation fails: report it instead of an unhandled rejection.
-  const quiet = (p: unknown) =>
-    void Promise.resolve(p).catch((e) => warn('[tokenrelay] navigation to the login page failed: ' + ((e && (e.errMsg || e.message)) || e)))
+  const quiet = (navigate: (o: { url: string }) => unknown) => (o: { url: string }) =>
+    void Promise.resolve(navigate(o)).catch((e) => warn('[tokenrelay] navigation to the login page failed: ' + (e?.errMsg || e?.message || e)))
   const storage: TokenStorage = {
     get: (key) => getStorageSync(key),
     set: (key, value) => setStorageSync(key, value),
@@ -82,12 +77,12 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
   const { relay, returnAfterLogin } = platformRelay(options, {
     storage,
     // refresh/login: through the chain (the app's other interceptors apply) but not through the relay.
-    transport: (req) => settle(request({ ...attempt(req), [BYPASS]: true } as never), undefined, () => {}),
+    transport: (req) => settle(request({ ...attempt(req), [BYPASS]: true } as never)),
     getCode: () => login().then((r) => r.code),
     nav: () => ({
-      navigateTo: (o) => quiet(navigateTo(o)),
-      redirectTo: (o) => quiet(redirectTo(o)),
-      switchTab: (o) => quiet(switchTab(o)),
+      navigateTo: quiet(navigateTo),
+      redirectTo: quiet(redirectTo),
+      switchTab: quiet(switchTab),
       getCurrentPages: () => getCurrentPages() as { route?: string; options?: Record<string, string> }[],
     }),
     tabBar,
@@ -100,23 +95,25 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
     if (!active) return chain.proceed(chain.requestParams)
     const { [BYPASS]: bypass, ...params } = chain.requestParams
     if (bypass) return chain.proceed(params)
-    // Snapshot before the first proceed: Taro's request functions mutate what they are given (Alipay
-    // deletes `header` and swaps the callbacks, H5 adds Content-Type), and the callbacks must see the
-    // final answer only, so they stay out of every attempt.
-    const { signal, ...snapshot } = params
+    // The caller's own `signal` (H5): the relay's replaces it in the request, each attempt gets it back.
+    const { signal } = params
     const send: TaskTransport = (req, onTask) => settle(chain.proceed(attempt(req, signal)), req.signal, onTask)
-    const task = callThrough(relay, 'request', 'request', { ...snapshot, header: { ...params.header } } as never, send, finish)
+    // A snapshot taken before the first proceed: Taro's request functions mutate what they are given
+    // (Alipay deletes `header` and swaps the callbacks, H5 adds Content-Type), and the callbacks must see
+    // the final answer only, so they stay out of every attempt.
+    const task = callThrough(relay, 'request', 'request', { ...params, header: { ...params.header } } as never, send, finish)
     // void: Taro's abort() returns the (rejecting) promise, and Node's EventTarget reports a returned rejection.
     if (signal && typeof signal.addEventListener === 'function') signal.addEventListener('abort', () => void task.abort())
-    return taroTask(task, false)
+    return taroTask(task)
   })
 
-  const wrapped: Record<string, boolean> = {}
-  for (const api of FILE_APIS) {
-    const original = originals[api]
+  // What uninstall() puts back: only what was actually replaced.
+  const replaced: Params = {}
+  for (const api of ['uploadFile', 'downloadFile'] as const) {
+    const original: (o: Params) => TaroPromise = (Taro as Params)[api]
     if (typeof original !== 'function') continue // not on this default export (H5 rewrites these calls anyway)
-    wrapped[api] = replace(Taro, api, (o: Params) => fileCall(installed, api, original, o))
-    if (!wrapped[api]) warn(`[tokenrelay] could not replace Taro.${api}: its calls will not be refreshed`)
+    if (replace(Taro, api, (o: Params) => fileCall(installed, api, original, o))) replaced[api] = original
+    else warn(`[tokenrelay] Taro.${api} is read-only: its calls are not refreshed`)
   }
 
   const installed: InstalledRelay = Object.assign(relay, {
@@ -124,7 +121,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
     uninstall() {
       if (!active) return
       active = false
-      for (const api of FILE_APIS) if (wrapped[api]) replace(Taro, api, originals[api])
+      for (const api in replaced) replace(Taro, api, replaced[api])
       release()
     },
   })
