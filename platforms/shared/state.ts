@@ -16,7 +16,8 @@ export interface RelayStore {
   logout(): Promise<void>
 }
 
-const EVENTS: RelayEventName[] = ['change', 'refresh:start', 'refresh:success', 'refresh:failure', 'session-expired']
+// `change` covers every credentials change, session end included; the refresh events cover `refreshing`.
+const EVENTS: RelayEventName[] = ['change', 'refresh:start', 'refresh:success', 'refresh:failure']
 const stores = new WeakMap<TokenRelay, RelayStore>()
 
 function read(relay: TokenRelay): RelayState {
@@ -30,30 +31,30 @@ export function relayStore(relay: TokenRelay): RelayStore {
   if (store) return store
   let state = read(relay)
   let queued = false
-  const listeners: (() => void)[] = []
-  let offs: (() => void)[] = []
+  const listeners = new Set<() => void>()
   // Events fire mid-transition (refresh:success before the flight is cleared): read once it settles.
+  // Every subscriber registers `update` with the relay; `queued` makes one read of any number of calls.
   const update = () => {
     if (queued) return
     queued = true
     Promise.resolve().then(() => {
       queued = false
       const next = read(relay)
-      if (next.loggedIn === state.loggedIn && next.refreshing === state.refreshing && next.credentials?.accessToken === state.credentials?.accessToken) return
+      // Credentials always carry an accessToken, so comparing it covers `loggedIn` too.
+      if (next.refreshing === state.refreshing && next.credentials?.accessToken === state.credentials?.accessToken) return
       state = next
-      for (const fn of listeners.slice()) fn()
+      listeners.forEach((fn) => fn())
     })
   }
   store = {
     get: () => state,
     subscribe(listener) {
-      listeners.push(listener)
-      if (listeners.length === 1) offs = EVENTS.map((e) => relay.on(e, update))
+      listeners.add(listener)
+      const offs = EVENTS.map((e) => relay.on(e, update))
       update()
+      // Idempotent: the relay's registrations are all the same `update`, so a second off() would remove another's.
       return () => {
-        const i = listeners.indexOf(listener)
-        if (i >= 0) listeners.splice(i, 1)
-        if (!listeners.length) offs.forEach((off) => off())
+        if (listeners.delete(listener)) offs.forEach((off) => off())
       }
     },
     login: () => relay.refresh(),

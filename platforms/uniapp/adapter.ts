@@ -9,14 +9,12 @@ export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 
 type Callback = (value: any) => void
 type Task = { abort?(): void }
+type Callbacks = { success?: Callback; fail?: Callback; complete?: Callback }
 /** The options object uni hands to `invoke` and then, the same object, to `success`/`fail`/`complete`. */
-interface Args {
+interface Args extends Callbacks {
   url: string
   header?: Record<string, string>
   auth?: boolean
-  success?: Callback
-  fail?: Callback
-  complete?: Callback
   [key: string | symbol]: unknown
 }
 /** Hooks as the runtime calls them (`@dcloudio/types` says `(result) => void`). `false` silences uni. */
@@ -44,34 +42,26 @@ declare const uni: {
 }
 // Every mini program runtime has a console; the build has no DOM or Node types.
 declare const console: { warn(...args: unknown[]): void }
-declare const getCurrentPages: () => { route?: string; options?: Record<string, string> }[]
-type AppConfig = { tabBar?: { list?: { pagePath: string }[] } } | undefined
-declare const __uniConfig: AppConfig // H5
-declare const __wxConfig: AppConfig // WeChat
+type AppConfig = { tabBar?: { list?: { pagePath: string }[] } }
+declare const __uniConfig: AppConfig | undefined // H5
+declare const __wxConfig: AppConfig | undefined // WeChat
 
-const APIS: Record<string, RequestKind> = { request: 'request', uploadFile: 'upload', downloadFile: 'download' }
+const KINDS: Record<string, RequestKind> = { request: 'request', uploadFile: 'upload', downloadFile: 'download' }
 /** Marks our own replays and refresh calls: they pass our hooks untouched (the token is already on them). */
 const REPLAY = Symbol('tokenrelay.replay')
+const UNIAPP = 'tokenrelay/uniapp'
 
 /** One intercepted call, from `invoke` to the caller's last callback. */
-interface Call {
+interface Call extends Callbacks {
   api: string
   request: RelayRequest
   stamped: Stamped
-  callbacks: Pick<Args, 'success' | 'fail' | 'complete'>
   control: ReturnType<typeof createAbort>
-  /** Decided on the first answer: true when tokenrelay took over and reports to the caller itself. */
+  /** Decided on the answer (uni calls `success` or `fail`, once): true when tokenrelay took over and reports to the caller itself. */
   mine?: boolean
 }
 
 const isAnswer = (res: unknown): res is RelayResponse => !!res && typeof (res as RelayResponse).statusCode === 'number'
-
-// Static calls only: on H5 the build rewrites `uni.request(...)`, and `uni[name](...)` is undefined there.
-function platformCall(kind: RequestKind, o: Args): Task {
-  return kind === 'upload' ? uni.uploadFile(o) : kind === 'download' ? uni.downloadFile(o) : uni.request(o)
-}
-
-const UNIAPP = 'tokenrelay/uniapp'
 
 /** The relay `install()` made last and has not uninstalled: what the Vue plugin and composables fall back to. */
 export const installedRelay = (): InstalledRelay | undefined => installedOf(UNIAPP)
@@ -84,28 +74,27 @@ export const installedRelay = (): InstalledRelay | undefined => installedOf(UNIA
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}): InstalledRelay {
-  const previous = installedRelay()
-  if (previous) previous.uninstall()
+  installedRelay()?.uninstall()
   const logger = options.logger || console
   /** HTTP answers uni reported on `fail` (mp-alipay: any non-2xx): they go back to the caller's `fail`. */
   const failed = new WeakSet<object>()
   const calls = new WeakMap<Args, Call>()
   let current: Call | undefined
 
-  const transport = (kind: RequestKind): Transport => ({ kind: _kind, auth: _auth, signal, ...params }) =>
+  const transport: Transport = ({ kind, auth: _auth, signal, ...params }) =>
     new Promise((resolve, reject) => {
-      const task = platformCall(kind, {
+      const o: Args = {
         ...params,
         [REPLAY]: true,
         success: resolve,
-        fail: (e: unknown) => (isAnswer(e) ? (failed.add(e), resolve(e)) : reject(e)),
-      })
-      if (signal) signal.addEventListener('abort', () => task && task.abort && task.abort())
+        fail: (e) => (isAnswer(e) ? (failed.add(e), resolve(e)) : reject(e)),
+      }
+      // Static calls only: on H5 the build rewrites `uni.request(...)`, and `uni[name](...)` is undefined there.
+      const task = kind === 'upload' ? uni.uploadFile(o) : kind === 'download' ? uni.downloadFile(o) : uni.request(o)
+      if (signal) signal.addEventListener('abort', () => task?.abort?.())
     })
-  const transports = { request: transport('request'), upload: transport('upload'), download: transport('download') }
   // With a `fail` callback uni returns no promise, so a failed navigation cannot become an unhandled rejection.
-  const navFailed = (e: unknown) => logger.warn('[tokenrelay] navigation to or from the login page failed', e)
-  const config = () => (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}
+  const navFailed = (e: unknown) => logger.warn('[tokenrelay] login page navigation failed', e)
 
   const { relay, returnAfterLogin } = platformRelay(options, {
     storage: {
@@ -113,87 +102,84 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       set: (key, value) => uni.setStorageSync(key, value),
       remove: (key) => uni.removeStorageSync(key),
     },
-    transport: transports.request,
+    transport,
     // mp-alipay maps uni.login to my.getAuthCode and renames authCode to code. uni-h5 has no login: its
     // uni.login fails "not supported", which ends the session (login page) instead of a transient failure.
     getCode: () =>
       promisify<{ code: string }>((o) => uni.login(o)).then(
         (r) => r.code,
-        (error: { errMsg?: string }) => {
-          if (!/not supported/i.test(String(error && error.errMsg))) throw error
-          throw new SessionExpiredError('uni.login is not supported here (H5): no silent login', error)
+        (error?: { errMsg?: string }) => {
+          if (!/not supported/i.test(String(error?.errMsg))) throw error
+          throw new SessionExpiredError('uni.login not supported (H5): no silent login', error)
         },
       ),
+    // getCurrentPages is left to the shared navigator, which falls back to the global.
     nav: () => ({
-      navigateTo: (o) => uni.navigateTo({ url: o.url, fail: navFailed }),
-      redirectTo: (o) => uni.redirectTo({ url: o.url, fail: navFailed }),
-      switchTab: (o) => uni.switchTab({ url: o.url, fail: navFailed }),
-      getCurrentPages: () => (typeof getCurrentPages === 'function' ? getCurrentPages() : []),
+      navigateTo: (o) => uni.navigateTo({ ...o, fail: navFailed }),
+      redirectTo: (o) => uni.redirectTo({ ...o, fail: navFailed }),
+      switchTab: (o) => uni.switchTab({ ...o, fail: navFailed }),
     }),
-    tabBar: () => ((config().tabBar && config().tabBar!.list) || []).map((i) => i.pagePath),
+    tabBar: () => {
+      const config: AppConfig = (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}
+      return (config.tabBar?.list || []).map((i) => i.pagePath)
+    },
   })
 
-  // The caller's callbacks, each once, `complete` last; a throwing callback must not stop `complete`.
-  function deliver({ callbacks: cb }: Call, ok: boolean, value: unknown): void {
-    for (const fn of [ok ? cb.success : cb.fail, cb.complete]) {
-      try {
-        if (fn) fn(value)
-      } catch (error) {
-        logger.warn('[tokenrelay] a uni callback threw', error)
-      }
-    }
-  }
-
   /**
-   * Called with the first answer. An expired (or aborted) call is taken over: the hook returns `false`
-   * synchronously, so uni reports nothing and runs no later hook, and tokenrelay reports the final result to
-   * the callbacks captured in `invoke`. (Returning a promise instead makes `complete` fire before `success`,
-   * and any hook added after ours then hands the caller a function: see uniapp.test.ts.)
+   * The `success`/`fail` hook: an expired (or aborted) call is taken over. The hook returns
+   * `false` synchronously, so uni reports nothing and runs no later hook, and tokenrelay reports the final
+   * result to the callbacks captured in `invoke`. (Returning a promise instead makes `complete` fire before
+   * `success`, and any hook added after ours then hands the caller a function: see uniapp.test.ts.)
    */
-  function takeOver(call: Call, res: RelayResponse, viaFail: boolean): boolean {
-    if (call.mine !== undefined) return call.mine
-    const aborted = call.control.signal.aborted
-    // auth: false and other hosts need no check here: relay.send() hands their first answer straight back.
-    call.mine = aborted || (isAnswer(res) && relay.isExpired(res, call.stamped.request))
-    if (!call.mine) return false
-    if (viaFail) failed.add(res)
-    const done = aborted
-      ? Promise.reject(new TokenRelayError('ABORTED', 'request aborted'))
-      : relay.send(call.request, transports[call.request.kind!], { ...call.stamped, response: res })
-    done.then(
-      (response) => deliver(call, !failed.has(response), response),
-      (error) => deliver(call, false, isTokenRelayError(error) ? platformError(call.api, error) : error),
-    )
-    return true
-  }
+  const answered =
+    (viaFail: boolean) =>
+    (res: RelayResponse, args: Args): false | void => {
+      const call = calls.get(args)
+      if (!call) return
+      const aborted = call.control.signal.aborted
+      // auth: false and other hosts need no check here: relay.send() hands their first answer straight back.
+      call.mine = aborted || (isAnswer(res) && relay.isExpired(res, call.stamped.request))
+      if (!call.mine) return
+      if (viaFail) failed.add(res)
+      // The caller's callbacks, each once, `complete` last; a throwing callback must not stop `complete`.
+      const settle = (ok: boolean, value: unknown) => {
+        for (const fn of [ok ? call.success : call.fail, call.complete]) {
+          try {
+            fn?.(value)
+          } catch (error) {
+            logger.warn('[tokenrelay] a uni callback threw', error)
+          }
+        }
+      }
+      const done = aborted
+        ? Promise.reject(new TokenRelayError('ABORTED', 'request aborted'))
+        : relay.send(call.request, transport, { ...call.stamped, response: res })
+      done.then(
+        (response) => settle(!failed.has(response), response),
+        (error) => settle(false, isTokenRelayError(error) ? platformError(call.api, error) : error),
+      )
+      return false
+    }
 
   const hooksFor = (api: string): Interceptor => ({
     // Synchronous on purpose: an async invoke leaves callers pending on failure and turns the task into a promise.
     invoke(args) {
       if (args[REPLAY]) return
+      // Captured here: H5 deletes the callbacks from `args` before the other hooks run.
       const { success, fail, complete, ...rest } = args
       const control = createAbort()
-      const request: RelayRequest = { ...rest, header: { ...args.header }, kind: APIS[api] }
+      // A copy: a replay must send the headers of the call, not what the caller's object holds by then.
+      const request: RelayRequest = { ...rest, header: { ...args.header }, kind: KINDS[api], signal: control.signal }
       const stamped = relay.stamp(request)
       // Mutated in place: the return value of a synchronous invoke is ignored.
       args.url = stamped.request.url
       args.header = stamped.request.header
-      // Captured here: H5 deletes the callbacks from `args` before the other hooks run.
-      const call: Call = { api, request: { ...request, signal: control.signal }, stamped, callbacks: { success, fail, complete }, control }
-      calls.set(args, call)
-      current = call
+      calls.set(args, (current = { api, request, stamped, control, success, fail, complete }))
     },
-    success(res, args) {
-      const call = calls.get(args)
-      if (call && takeOver(call, res, false)) return false
-    },
-    fail(res, args) {
-      const call = calls.get(args)
-      if (call && takeOver(call, res, true)) return false
-    },
+    success: answered(false),
+    fail: answered(true),
     complete(_res, args) {
-      const call = calls.get(args)
-      if (call && call.mine) return false
+      if (calls.get(args)?.mine) return false
     },
     // Runs right after `invoke`, synchronously, with what the caller gets: the task (callbacks) or a promise.
     returnValue(value) {
@@ -205,12 +191,12 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       // (uni gives promise callers no task) it discards the answer and rejects with ABORTED.
       value.abort = () => {
         call.control.abort()
-        if (abort) abort.call(value)
+        abort?.call(value)
       }
     },
   })
 
-  const hooks = Object.keys(APIS).map((api) => [api, hooksFor(api)] as const)
+  const hooks = Object.keys(KINDS).map((api) => [api, hooksFor(api)] as const)
   for (const [api, h] of hooks) uni.addInterceptor(api, h)
   const installed: InstalledRelay = Object.assign(relay, {
     returnAfterLogin,

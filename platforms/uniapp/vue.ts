@@ -30,7 +30,7 @@ export const TokenRelay = {
  */
 export function useRelay(): InstalledRelay {
   const relay = (hasInjectionContext() && inject(RELAY_KEY, null)) || installedRelay()
-  if (!relay) throw new Error('[tokenrelay] useRelay(): nothing installed yet; call app.use(TokenRelay, options) in src/main.ts first')
+  if (!relay) throw new Error('[tokenrelay] nothing installed: call app.use(TokenRelay, options) in src/main.ts')
   return relay
 }
 
