@@ -33,6 +33,8 @@ export class TokenRelayError extends Error {
     this.name = 'TokenRelayError'
     this.transient = !!options.transient
     if ('cause' in options) (this as { cause?: unknown }).cause = options.cause
+    // Keep `instanceof` working when the app's build compiles classes to ES5 (WeChat devtools' "ES6 → ES5").
+    Object.setPrototypeOf(this, new.target.prototype)
   }
 }
 
