@@ -367,12 +367,14 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
         }
         continue
       }
-      const { request: sent, version: sentVersion } = first || stamp(request)
+      let sentVersion = version
+      let sent: RelayRequest = { ...request, url, header: { ...request.header } }
       let response: RelayResponse
       if (first) {
-        response = first.response
+        ;({ request: sent, version: sentVersion, response } = first)
         first = undefined
       } else {
+        if (creds) attach(sent, creds)
         try {
           response = await transport(sent)
         } catch (error) {
