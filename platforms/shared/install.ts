@@ -48,7 +48,8 @@ export function platformRelay(
   const { exchange, onSessionExpired } = options
   const navigator = loginNavigator(platform.nav, options, platform.tabBar)
   const relay = createTokenRelay({
-    ...platform,
+    storage: platform.storage,
+    transport: platform.transport,
     ...options,
     login: options.login || (exchange && platform.getCode && codeLogin(platform.getCode, exchange)),
     onSessionExpired(error) {

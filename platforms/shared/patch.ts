@@ -45,18 +45,18 @@ export function wrapNetwork(
     prepare?(options: { url: string; [key: string]: unknown }): { url: string; [key: string]: unknown }
   },
 ): Wrapped {
-  const { finish, prepare = (o) => o } = platform
+  const { transport, finish, prepare = (o) => o, ...shared } = platform
   const made = { originals: {} } as Wrapped
   const transports = {} as Record<Api, TaskTransport>
   for (const api of Object.keys(KINDS) as Api[]) {
     const call = (made.originals[api] = target[api])
-    transports[api] = platform.transport(call.bind(target), KINDS[api])
+    transports[api] = transport(call.bind(target), KINDS[api])
     made[api] = (o) => callThrough(made.relay, KINDS[api], api, prepare(o), transports[api], finish)
   }
   Object.assign(
     made,
     platformRelay(options, {
-      ...platform,
+      ...shared,
       // Refresh/login calls get the plain response (the relay classifies its status).
       transport: (req) => transports.request(req, () => {}).then((r) => (finish ? finish(r).value : r) as RelayResponse),
       // getCurrentPages is a global in mini programs, not a member of wx/my: the navigator falls back to it.
