@@ -12,7 +12,7 @@ import type {
   TokenStorage,
   Transport,
 } from './types.js'
-import { originOf, resolveURL } from './url.js'
+import { SCHEME, originOf, resolveURL } from './url.js'
 
 export interface TokenRelay {
   /**
@@ -202,7 +202,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     }
     const origin = originOf(url)
     // A relative URL with no baseURL stays on the page's own origin (H5); `//host` and `\\host` do not.
-    return origin ? allowList.some((x) => (typeof x == 'string' ? x == origin : !!x && x.test(origin))) : !/^([a-z][a-z\d+.-]*:|[\\/]{2})/i.test(url)
+    return origin ? allowList.some((x) => (typeof x == 'string' ? x == origin : !!x && x.test(origin))) : !SCHEME.test(url) && !/^[\\/]{2}/.test(url)
   }
 
   /**
@@ -337,11 +337,16 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
 
   const guarded = (request: RelayRequest, url: string) => request.auth !== false && allowed(url)
 
+  /** The request as it goes out: URL resolved, headers copied (attach mutates them), token attached when `withToken`. */
+  function outgoing(request: RelayRequest, url: string, withToken: boolean): RelayRequest {
+    const out: RelayRequest = { ...request, url, header: { ...request.header } }
+    if (withToken && creds) attach(out, creds)
+    return out
+  }
+
   function stamp(request: RelayRequest): Stamped {
     const url = resolveURL(request.url, baseURL)
-    const out: RelayRequest = { ...request, url, header: { ...request.header } }
-    if (creds && !flight && guarded(request, url)) attach(out, creds)
-    return { request: out, version }
+    return { request: outgoing(request, url, !flight && guarded(request, url)), version }
   }
 
   async function send(request: RelayRequest, transport: Transport, first?: Stamped & { response: RelayResponse }): Promise<RelayResponse> {
@@ -367,14 +372,13 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
         }
         continue
       }
-      let sentVersion = version
-      let sent: RelayRequest = { ...request, url, header: { ...request.header } }
+      const sentVersion = first ? first.version : version
+      const sent = first ? first.request : outgoing(request, url, true)
       let response: RelayResponse
       if (first) {
-        ;({ request: sent, version: sentVersion, response } = first)
+        response = first.response
         first = undefined
       } else {
-        if (creds) attach(sent, creds)
         try {
           response = await transport(sent)
         } catch (error) {

@@ -24,7 +24,6 @@ import {
   RUN_ROUTES,
   expectedLines,
   failedLine,
-  h5Route,
   hitsSince,
   mark,
   recordH5Navigations,
