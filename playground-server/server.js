@@ -134,6 +134,11 @@ const DEFAULTS = {
 const MAX_DELAY_MS = 10000
 const MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024
 const MAX_LOG_ENTRIES = 10000
+// After answering before the request was read (413, 431), keep reading and discarding what the client
+// is still sending: closing with unread data makes the kernel send a reset, and most clients then report
+// EPIPE / ECONNRESET instead of the answer. Bounded, so a client cannot hold the connection forever.
+const DRAIN_MAX_BYTES = 16 * 1024 * 1024
+const DRAIN_MAX_MS = 5000
 const CODE_RE = /^code-([A-Za-z0-9_]{1,64})-([A-Za-z0-9._~-]{1,128})$/
 const USER_RE = /^[A-Za-z0-9_]{1,64}$/
 const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'X-Requested-With']
@@ -1040,11 +1045,12 @@ export async function startServer(options = {}) {
   }
 
   /**
+   * Set status and headers of `reply` on `res`; returns the payload to write.
    * @param {http.ServerResponse} res
    * @param {Reply} reply
+   * @returns {Buffer}
    */
-  const send = (res, reply) => {
-    if (res.destroyed || res.writableEnded) return
+  const prepare = (res, reply) => {
     for (const [key, value] of Object.entries(reply.headers || {})) res.setHeader(key, value)
     /** @type {Buffer} */
     let payload
@@ -1059,7 +1065,68 @@ export async function startServer(options = {}) {
     }
     res.setHeader('content-length', String(payload.length))
     res.statusCode = reply.status
-    res.end(payload)
+    return payload
+  }
+
+  /**
+   * @param {http.ServerResponse} res
+   * @param {Reply} reply
+   */
+  const send = (res, reply) => {
+    if (res.destroyed || res.writableEnded) return
+    res.end(prepare(res, reply))
+  }
+
+  /**
+   * Call `done` once `stream` has ended, or destroy `socket` once it delivered more than
+   * DRAIN_MAX_BYTES or DRAIN_MAX_MS passed; everything read is discarded.
+   * @param {import('node:stream').Readable} stream the request, or the socket itself when no request was parsed
+   * @param {import('node:stream').Duplex} socket
+   * @param {() => void} done
+   */
+  const drain = (stream, socket, done) => {
+    let drained = 0
+    let finished = false
+    /** @param {boolean} cutOff */
+    const finish = (cutOff) => {
+      if (finished) return
+      finished = true
+      clearTimeout(timer)
+      timers.delete(timer)
+      stream.off('data', onData)
+      if (cutOff) socket.destroy()
+      else done()
+    }
+    /** @param {Buffer} chunk */
+    const onData = (chunk) => {
+      drained += chunk.length
+      if (drained > DRAIN_MAX_BYTES) finish(true)
+    }
+    const timer = setTimeout(() => finish(true), DRAIN_MAX_MS)
+    timers.add(timer)
+    stream.on('data', onData)
+    stream.once('end', () => finish(false))
+    stream.once('close', () => finish(false))
+    stream.resume()
+  }
+
+  /**
+   * Answer before the request body was read, without cutting the client off: the whole answer goes
+   * out at once (its content-length tells the client it is complete), the rest of the body is drained,
+   * and only then does the response end, which closes the connection (`Connection: close`).
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   * @param {Reply} reply
+   */
+  const sendEarly = (req, res, reply) => {
+    if (res.destroyed || res.writableEnded) return
+    const payload = prepare(res, { ...reply, headers: { ...reply.headers, connection: 'close' } })
+    if (req.complete) {
+      res.end(payload)
+      return
+    }
+    res.write(payload)
+    drain(req, req.socket, () => res.end())
   }
 
   /**
@@ -1145,7 +1212,6 @@ export async function startServer(options = {}) {
       reply = {
         status: 413,
         json: { error: 'payload_too_large', message: `request body exceeds ${opts.maxBodyBytes} bytes` },
-        headers: { connection: 'close' },
         reason: 'payload too large',
       }
       if (path === '/api/upload') reply.textPlain = true
@@ -1177,11 +1243,8 @@ export async function startServer(options = {}) {
       res.on('close', () => hanging.delete(res))
       return
     }
-    send(res, reply)
-    if (reply.status === 413) {
-      // Let the client finish sending so it can read the answer, then close.
-      req.resume()
-    }
+    if (body === null) sendEarly(req, res, reply)
+    else send(res, reply)
   }
 
   const server = http.createServer((req, res) => {
@@ -1200,12 +1263,29 @@ export async function startServer(options = {}) {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
+  /** @type {WeakSet<import('node:stream').Duplex>} */
+  const refused = new WeakSet()
+  // Requests node:http could not parse. The parser keeps reporting the same error for every later
+  // chunk on the socket: answer once, then only drain.
   server.on('clientError', (error, socket) => {
-    if (socket.writable && !(/** @type {any} */ (error).code === 'ECONNRESET')) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"bad_request","message":"malformed HTTP request"}')
-    } else {
+    if (refused.has(socket)) return
+    const code = /** @type {NodeJS.ErrnoException} */ (error).code
+    if (!socket.writable || code === 'ECONNRESET') {
       socket.destroy()
+      return
     }
+    refused.add(socket)
+    const [status, json] =
+      code === 'HPE_HEADER_OVERFLOW'
+        ? [431, { error: 'request_header_fields_too_large', message: `request headers exceed ${http.maxHeaderSize} bytes` }]
+        : [400, { error: 'bad_request', message: 'malformed HTTP request' }]
+    const payload = JSON.stringify(json)
+    // Half-close: the answer and a FIN go out now, the read side stays open for the drain.
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(payload)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${payload}`,
+    )
+    drain(socket, socket, () => socket.destroy())
   })
 
   await new Promise((resolve, reject) => {
