@@ -24,11 +24,17 @@ export function parseBody(data: unknown): unknown {
 export const pick = (value: unknown, path: string): unknown =>
   path.split('.').reduce((v, key) => (v && typeof v == 'object' ? (v as Record<string, unknown>)[key] : undefined), value)
 
+/** A response header by case-insensitive name, from a plain object or a fetch-style `Headers` (`get()`). */
+export function headerOf(response: RelayResponse, name: string): string | undefined {
+  const header = (response.header || {}) as Record<string, unknown> & { get?: (name: string) => string | null }
+  if (typeof header.get == 'function') return header.get(name) ?? undefined
+  const key = Object.keys(header).find((k) => k.toLowerCase() == name)
+  return key && header[key] != null ? String(header[key]) : undefined
+}
+
 /** The `error` of a `WWW-Authenticate: Bearer error="…"` challenge (RFC 6750 §3), lower-cased. */
 export function bearerError(response: RelayResponse): string | undefined {
-  const header = response.header || {}
-  const key = Object.keys(header).find((k) => k.toLowerCase() == 'www-authenticate')
-  const m = key && /error="?([\w-]+)/i.exec(String(header[key]))
+  const m = /error="?([\w-]+)/i.exec(headerOf(response, 'www-authenticate') || '')
   return m ? m[1].toLowerCase() : undefined
 }
 

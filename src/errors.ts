@@ -5,7 +5,10 @@
  * - `REFRESH_TIMEOUT`: the refresh did not answer within `refreshTimeoutMs`; credentials are kept.
  * - `REPLAY_LIMIT`: the server still said "expired" after `maxReplays` replays with a fresh token.
  * - `ABORTED`: the caller aborted the request while it was waiting.
- * - `LOGGED_OUT`: `clear()` was called while the request was waiting.
+ * - `LOGGED_OUT`: `clear()` was called while the request was waiting, or the request belongs to a session
+ *   that has ended since it started (an account switch): it is never replayed with another session's token.
+ * - `CONFIG_ERROR`: one of the app's options threw or returned something unusable (`isExpired`, `attach`,
+ *   `decodeToken`); never retried.
  */
 export type TokenRelayErrorCode =
   | 'SESSION_EXPIRED'
@@ -14,6 +17,7 @@ export type TokenRelayErrorCode =
   | 'REPLAY_LIMIT'
   | 'ABORTED'
   | 'LOGGED_OUT'
+  | 'CONFIG_ERROR'
 
 /** The one error type tokenrelay rejects with. Tell cases apart by `code`, never by message. */
 export class TokenRelayError extends Error {
@@ -21,17 +25,20 @@ export class TokenRelayError extends Error {
   readonly transient: boolean
   /** What went wrong underneath: the platform error, or the response that said so. */
   declare readonly cause?: unknown
+  /** How long the server asked to wait before a retry (`Retry-After` on 429/503), when it said. */
+  readonly retryAfterMs?: number
   /** Marks tokenrelay's errors across realms and bundled copies (see `isTokenRelayError`). */
   readonly __tokenRelayError = true
 
   constructor(
     readonly code: TokenRelayErrorCode,
     message: string,
-    options: { cause?: unknown; transient?: boolean } = {},
+    options: { cause?: unknown; transient?: boolean; retryAfterMs?: number } = {},
   ) {
     super(message)
     this.name = 'TokenRelayError'
     this.transient = !!options.transient
+    if (options.retryAfterMs) this.retryAfterMs = options.retryAfterMs
     if ('cause' in options) (this as { cause?: unknown }).cause = options.cause
     // Keep `instanceof` working when the app's build compiles classes to ES5 (WeChat devtools' "ES6 → ES5").
     Object.setPrototypeOf(this, new.target.prototype)

@@ -39,7 +39,8 @@ export interface TokenRelayOptions {
    */
   isExpired?: (response: RelayResponse, request: RelayRequest) => boolean
   /**
-   * Puts the access token on a request (mutate `request.header`; it is a fresh copy).
+   * Puts the access token on a request (mutate `request.header`; it is a fresh copy). Must be synchronous:
+   * one that returns a value (a promise) is refused with `CONFIG_ERROR` at its first use.
    * @default header `Authorization: Bearer <accessToken>`
    * @example attach: (req, c) => { req.header!['X-Token'] = c.accessToken }
    */
@@ -63,6 +64,12 @@ export interface TokenRelayOptions {
   /** @default 'tokenrelay' */
   storageKey?: string
   /**
+   * How long a storage read or write may take before the relay goes on without it (logged out, or with the
+   * credentials in memory) and warns. A slow write still lands, never after a newer one.
+   * @default 2000
+   */
+  storageTimeoutMs?: number
+  /**
    * With a known expiry, requests sent within this many ms of it first wait for one refresh.
    * @default 60000
    */
@@ -71,16 +78,20 @@ export interface TokenRelayOptions {
   refreshTimeoutMs?: number
   /** Replays per request after an expiry answer; then `REPLAY_LIMIT`. @default 1 */
   maxReplays?: number
-  /** Retries of a refresh after transient failures, with exponential backoff. @default { attempts: 2, backoffMs: 300 } */
-  retry?: { attempts?: number; backoffMs?: number }
+  /**
+   * Retries of a refresh after transient failures, with exponential backoff capped at `maxBackoffMs`; a
+   * `Retry-After` on 429/503 is honoured up to the cap. @default { attempts: 2, backoffMs: 300, maxBackoffMs: 5000 }
+   */
+  retry?: { attempts?: number; backoffMs?: number; maxBackoffMs?: number }
   /** More than `maxRefreshes` refreshes within `windowMs` ends the session. @default { maxRefreshes: 5, windowMs: 60000 } */
   circuit?: { maxRefreshes?: number; windowMs?: number }
   /**
-   * Reads `exp`/`iat` from an access token when the server gave no `expiresIn` (see `decodeJwt`).
+   * Reads `exp`/`iat` from an access token when the server gave no `expiresIn` (see `decodeJwt`), and `sub`:
+   * credentials of another `sub` start a new session (requests of the old one are never replayed with them).
    * @default none: opaque tokens
    * @example decodeToken: decodeJwt
    */
-  decodeToken?: (accessToken: string) => { exp?: number; iat?: number } | undefined
+  decodeToken?: (accessToken: string) => { exp?: number; iat?: number; sub?: string } | undefined
   /** Transport for `ctx.request` in refresh/login. Adapters set it. */
   transport?: Transport
   /** Called once per session end (e.g. go to the login page). */

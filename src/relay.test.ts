@@ -581,7 +581,7 @@ describe('body-code expiry', () => {
   })
 })
 
-describe('stamp() and send(…, first): interceptor platforms', () => {
+describe('stamp() and receive(): interceptor platforms', () => {
   it('stamp attaches the token only when allowed, and none while a refresh runs', async () => {
     const { backend, relay, send } = setup()
     await relay.setCredentials(backend.login())
@@ -605,7 +605,7 @@ describe('stamp() and send(…, first): interceptor platforms', () => {
     const responses = await Promise.all(stamped.map((s) => backend.transport(s.request)))
     expect(responses.every((r) => relay.isExpired(r, {} as RelayRequest))).toBe(true)
     const results = await Promise.all(
-      stamped.map((s, i) => relay.send({ url: `/api/${i}` }, backend.transport, { ...s, response: responses[i] })),
+      stamped.map((s, i) => relay.receive({ url: `/api/${i}` }, backend.transport, { ...s, response: responses[i] })),
     )
     expect(results.map((r) => r.statusCode)).toEqual(Array(10).fill(200))
     expect(backend.state.refreshCalls).toBe(1)
@@ -619,11 +619,11 @@ describe('stamp() and send(…, first): interceptor platforms', () => {
     backend.expireAll()
     const lateResponse = await backend.transport(old.request)
     await relay.refresh()
-    const res = await relay.send({ url: '/api/late' }, backend.transport, { ...old, response: lateResponse })
+    const res = await relay.receive({ url: '/api/late' }, backend.transport, { ...old, response: lateResponse })
     expect(res.data).toMatchObject({ token: 'at-2' })
     expect(backend.state.refreshCalls).toBe(1)
     const ok = { statusCode: 200, data: 'fine' }
-    await expect(relay.send({ url: '/api/z' }, backend.transport, { ...relay.stamp({ url: '/api/z' }), response: ok })).resolves.toBe(ok)
+    await expect(relay.receive({ url: '/api/z' }, backend.transport, { ...relay.stamp({ url: '/api/z' }), response: ok })).resolves.toBe(ok)
   })
 })
 

@@ -1,16 +1,36 @@
-// Mini program runtimes have no `URL` global, so origins are parsed by hand.
+// Mini program runtimes have no `URL` global, so origins are parsed by hand. The host found here must be the
+// host the network layer will contact, or the token leaks: WHATWG parsers (browsers, H5 builds, Node) end
+// the authority at `\`, strip leading and trailing spaces and control characters and drop tabs and newlines
+// anywhere, and native mini program stacks may do otherwise. A URL whose scheme or authority could be read
+// two ways is therefore never given a token (see `ambiguous`).
 
 /** A URL that starts with a scheme (`https:`, `data:`…): absolute, never resolved against a base. */
 export const SCHEME = /^[a-z][a-z\d+.-]*:/i
+
+const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', ws: '80', wss: '443' }
+
+/**
+ * True when parsers may disagree on where `url` goes: a backslash, a space or an ASCII control character
+ * (tab and newline included) before the query or fragment.
+ */
+export const ambiguous = (url: string): boolean => /[\0-\x20\x7f\\]/.test(url.split(/[?#]/)[0])
 
 /** `scheme://host[:port]` with default ports dropped and the host lower-cased, or null when not absolute. */
 export function originOf(url: string): string | null {
   // Userinfo (`https://good.com@evil.com`) must not fool the host check: the host starts after the last `@`.
   const m = /^([a-z][a-z\d+.-]*):\/\/(?:[^/?#]*@)?(\[[^\]]*\]|[^:/?#@]+)(?::(\d*))?(?:[/?#]|$)/i.exec(url)
   if (!m) return null
+  let host: string
+  try {
+    // Browsers percent-decode the host (`api%2Eexample.com` is api.example.com).
+    host = decodeURIComponent(m[2]).toLowerCase()
+  } catch {
+    return null
+  }
+  if (/[\0-\x20%/\\?#@]/.test(host)) return null // what a WHATWG parser refuses as a host
   const scheme = m[1].toLowerCase()
-  const port = m[3] && m[3] != { http: '80', https: '443', ws: '80', wss: '443' }[scheme] ? ':' + m[3] : ''
-  return `${scheme}://${m[2].toLowerCase()}${port}`
+  const port = m[3] ? String(+m[3]) : ''
+  return `${scheme}://${host}${port && port != DEFAULT_PORTS[scheme] ? ':' + port : ''}`
 }
 
 /** Resolves `url` against `base` the way a browser would for the common cases. */

@@ -153,7 +153,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       }
       const done = aborted
         ? Promise.reject(new TokenRelayError('ABORTED', 'request aborted'))
-        : relay.send(call.request, transport, { ...call.stamped, response: res })
+        : relay.receive(call.request, transport, { ...call.stamped, response: res })
       done.then(
         (response) => settle(!failed.has(response), response),
         (error) => settle(false, isTokenRelayError(error) ? platformError(call.api, error) : error),
