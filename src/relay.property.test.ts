@@ -5,16 +5,24 @@ import type { Clock, Credentials, RelayRequest, RelayResponse } from './index.js
 
 const API = 'https://api.test'
 const EVIL = 'https://api.test.evil.com'
+/** URLs that parsers read two ways; `new URL()` says where each really goes. */
+const HOSTILE = ['https://evil.com\\@api.test/x', ' //evil.com/x', '/\t/evil.com/x', 'ht\ttps://evil.com/x', '\\\\evil.com/x', 'https://api.test\\@evil.com/x', '/\n/evil.com']
 
 type Outcome = 'ok' | 'invalid_grant' | '503' | 'network'
 
 interface Plan {
-  requests: { origin: 'api' | 'evil'; abort: number | null; start: number }[]
+  requests: { origin: 'api' | 'evil' | 'hostile'; hostile: number; abort: number | null; start: number }[]
   /** Each number is how many scheduler steps pass before that event. */
   expiries: number[]
   refreshOutcomes: Outcome[]
   logout: number | null
+  /** clear() then setCredentials() of another account. */
+  switchAccount: number | null
   login: boolean
+  /** storage.set never settles (the relay must go on after storageTimeoutMs). */
+  hungStorage: boolean
+  /** The first credentials arrive already expired. */
+  expiredAtStart: boolean
 }
 
 const step = fc.integer({ min: 0, max: 12 })
@@ -22,7 +30,8 @@ const step = fc.integer({ min: 0, max: 12 })
 const planArb: fc.Arbitrary<Plan> = fc.record({
   requests: fc.array(
     fc.record({
-      origin: fc.constantFrom<'api' | 'evil'>('api', 'api', 'api', 'evil'),
+      origin: fc.constantFrom<'api' | 'evil' | 'hostile'>('api', 'api', 'api', 'evil', 'hostile'),
+      hostile: fc.nat(HOSTILE.length - 1),
       abort: fc.option(step, { freq: 3 }),
       start: step,
     }),
@@ -31,7 +40,10 @@ const planArb: fc.Arbitrary<Plan> = fc.record({
   expiries: fc.array(step, { maxLength: 3 }),
   refreshOutcomes: fc.array(fc.constantFrom<Outcome>('ok', 'ok', 'invalid_grant', '503', 'network'), { maxLength: 6 }),
   logout: fc.option(step, { freq: 4 }),
+  switchAccount: fc.option(step, { freq: 4 }),
   login: fc.boolean(),
+  hungStorage: fc.boolean(),
+  expiredAtStart: fc.boolean(),
 })
 
 async function runPlan(s: fc.Scheduler, plan: Plan, exempt: boolean[]) {
@@ -39,11 +51,14 @@ async function runPlan(s: fc.Scheduler, plan: Plan, exempt: boolean[]) {
   const later = (steps: number, fn: () => unknown): Promise<unknown> =>
     s.schedule(Promise.resolve(), 'step').then(() => (steps > 0 ? later(steps - 1, fn) : fn()))
   let n = 1
-  const valid = new Set(['at-1'])
+  const valid = new Set(plan.expiredAtStart ? [] : ['at-1'])
   let currentRefresh = 'rt-1'
+  /** Which account each access token was issued to. */
+  const accountOf = new Map([['at-1', 1]])
+  let account = 1
   const outcomes = [...plan.refreshOutcomes]
   const violations: string[] = []
-  let expiryEvents = 0
+  let expiryEvents = plan.expiredAtStart ? 1 : 0
   let failedFlights = 0
   let flights = 0
   let refreshesRunning = 0
@@ -66,6 +81,7 @@ async function runPlan(s: fc.Scheduler, plan: Plan, exempt: boolean[]) {
   const issue = (): Credentials => {
     n++
     valid.add(`at-${n}`)
+    accountOf.set(`at-${n}`, account)
     currentRefresh = `rt-${n}`
     return { accessToken: `at-${n}`, refreshToken: currentRefresh }
   }
@@ -74,6 +90,8 @@ async function runPlan(s: fc.Scheduler, plan: Plan, exempt: boolean[]) {
     baseURL: API,
     clock,
     refreshTimeoutMs: 1000,
+    storageTimeoutMs: 500,
+    storage: plan.hungStorage ? { get: () => undefined, set: () => new Promise(() => {}), remove: () => new Promise(() => {}) } : undefined,
     retry: { attempts: 1, backoffMs: 1 },
     refresh: async ({ refreshToken, request }) => {
       if (++refreshesRunning > 1) violations.push('two refresh calls at once')
@@ -100,7 +118,17 @@ async function runPlan(s: fc.Scheduler, plan: Plan, exempt: boolean[]) {
   function transport(req: RelayRequest): Promise<RelayResponse> {
     const token = req.header && req.header.Authorization ? req.header.Authorization.slice(7) : undefined
     const current = relay.getCredentials()
-    if (req.url.startsWith(EVIL) && token) violations.push(`token ${token} sent to ${req.url}`)
+    // Where the request really goes is what the WHATWG parser says.
+    const destination = (() => {
+      try {
+        return new URL(req.url, API).origin
+      } catch {
+        return null
+      }
+    })()
+    if (token && destination !== API) violations.push(`token ${token} sent to ${JSON.stringify(req.url)} (${destination})`)
+    const started = req.startedIn as number
+    if (token && started && accountOf.get(token) !== started) violations.push(`a request of account ${started} sent with ${token} of account ${accountOf.get(token)}`)
     if (req.url.startsWith(API + '/api') && token && token !== (current && current.accessToken)) {
       violations.push(`stale token ${token} sent while ${current && current.accessToken} is current`)
     }
@@ -127,7 +155,8 @@ async function runPlan(s: fc.Scheduler, plan: Plan, exempt: boolean[]) {
     })
   }
 
-  await relay.setCredentials({ accessToken: 'at-1', refreshToken: 'rt-1' })
+  // Not awaited: with a hung storage the write is bounded by a timer that only the scheduler fires.
+  void relay.setCredentials({ accessToken: 'at-1', refreshToken: 'rt-1', ...(plan.expiredAtStart ? { expiresAt: -1 } : {}) })
 
   for (const at of plan.expiries) {
     void later(at, () => {
@@ -136,14 +165,25 @@ async function runPlan(s: fc.Scheduler, plan: Plan, exempt: boolean[]) {
     })
   }
   if (plan.logout !== null) void later(plan.logout, () => relay.clear())
+  if (plan.switchAccount !== null) {
+    void later(plan.switchAccount, () => {
+      void relay.clear()
+      account++
+      void relay.setCredentials(issue())
+    })
+  }
 
   const settled: number[] = plan.requests.map(() => 0)
   const results: unknown[] = []
   const sends = plan.requests.map((r, i) => {
     const controller = new AbortController()
     if (r.abort !== null) void later(r.abort, () => controller.abort())
-    const url = `${r.origin === 'api' ? API : EVIL}/api/${i}`
-    return later(r.start, () => relay.send({ url, method: 'GET', auth: exempt[i] ? false : undefined, signal: controller.signal }, transport)).then(
+    const url = r.origin === 'hostile' ? HOSTILE[r.hostile] : `${r.origin === 'api' ? API : EVIL}/api/${i}`
+    return later(r.start, () => {
+      // The account the request starts in (0: logged out, so it may go out in the next one).
+      const startedIn = relay.getCredentials() ? account : 0
+      return relay.send({ url, method: 'GET', auth: exempt[i] ? false : undefined, signal: controller.signal, startedIn }, transport)
+    }).then(
       (v) => ((settled[i]++, (results[i] = v))),
       (e) => ((settled[i]++, (results[i] = e))),
     )
@@ -160,8 +200,8 @@ async function runPlan(s: fc.Scheduler, plan: Plan, exempt: boolean[]) {
   return { settled, results, violations, flights, expiryEvents, failedFlights, sends }
 }
 
-describe('property: random interleavings of requests, expiries, refresh outcomes, aborts and logouts', () => {
-  it('every request settles once, refreshes ≤ episodes, no stale or leaked token, no unhandled rejection', async () => {
+describe('property: random interleavings of requests, expiries, refresh outcomes, aborts, logouts, account switches, hung storage, expired credentials and hostile URLs', () => {
+  it('every request settles once, refreshes ≤ episodes, no token to another host (new URL() decides) or of another account, no unhandled rejection', async () => {
     const unhandled: unknown[] = []
     const onUnhandled = (reason: unknown) => unhandled.push(reason)
     process.on('unhandledRejection', onUnhandled)
@@ -177,18 +217,20 @@ describe('property: random interleavings of requests, expiries, refresh outcomes
             // Every outcome is an HTTP answer or one of our typed errors: nothing else escapes.
             const ok = isTokenRelayError(r) || (r as RelayResponse).statusCode > 0
             expect(ok, String(r)).toBe(true)
-            // With one expiry event a refreshed token is never refused, so a replay always succeeds.
-            if (plan.expiries.length <= 1 && r instanceof TokenRelayError && r.code === 'REPLAY_LIMIT') {
+            // With one expiry event a refreshed token is never refused, so a replay always succeeds. (After an
+            // account switch a request sent logged out may spend its replay on the new account's token.)
+            const episodes = plan.expiries.length + (plan.expiredAtStart ? 1 : 0)
+            if (episodes <= 1 && plan.switchAccount === null && r instanceof TokenRelayError && r.code === 'REPLAY_LIMIT') {
               throw new Error('a fresh token was refused: ' + r.message)
             }
           }
         }),
-        { numRuns: Number(process.env.FC_RUNS) || 1000, seed: Number(process.env.FC_SEED) || 20261122 },
+        { numRuns: Number(process.env.FC_RUNS) || 10_000, seed: Number(process.env.FC_SEED) || 20261122 },
       )
       await new Promise((r) => setTimeout(r, 10))
       expect(unhandled).toEqual([])
     } finally {
       process.off('unhandledRejection', onUnhandled)
     }
-  })
+  }, 60_000)
 })

@@ -198,9 +198,9 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     const { signal } = request
     const url = resolveURL(request.url, baseURL)
     if (!guarded(request, url)) return first ? first.response : transport({ ...request, url })
-    await session.ready
     /** The session this request belongs to: the one it started in, or (started logged out) the first it goes out in. */
     let mine = first ? first.session : session.creds ? session.id : 0
+    await session.ready
     let replays = 0
     let waited = !!first
     for (;;) {
