@@ -2,20 +2,11 @@ import { classifyAnswer, configError, guard, transient } from './classify.js'
 import { expiryDetector } from './detect.js'
 import { SessionExpiredError, TokenRelayError } from './errors.js'
 import { createFlights } from './flight.js'
-import type { Clock, Logger, TokenRelayOptions } from './options.js'
+import type { TokenRelayOptions } from './options.js'
+import { abortError, abortable, bearer, defaultClock, defaultLogger, memoryStorage } from './defaults.js'
 import { createSession, readCredentials } from './session.js'
-import type {
-  AbortSignalLike,
-  Credentials,
-  RefreshContext,
-  RelayEventName,
-  RelayEvents,
-  RelayRequest,
-  RelayResponse,
-  TokenStorage,
-  Transport,
-} from './types.js'
-import { SCHEME, ambiguous, originOf, resolveURL } from './url.js'
+import type { Credentials, RefreshContext, RelayEventName, RelayEvents, RelayRequest, RelayResponse, Transport } from './types.js'
+import { allowList, resolveURL } from './url.js'
 
 export interface TokenRelay {
   /** The one entry point adapters call: attaches the token, detects expiry, refreshes once, replays. */
@@ -55,43 +46,6 @@ export interface Stamped {
   session: number
 }
 
-// Every JS host has these; declared here because the build has no DOM or Node types, and looked up at
-// call time so fake timers in tests apply. No `globalThis`: older mini program engines lack it.
-declare const setTimeout: (fn: () => void, ms: number) => unknown
-declare const clearTimeout: (id: unknown) => void
-declare const console: Logger
-
-const defaultClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id),
-}
-
-function memoryStorage(): TokenStorage {
-  const map: Record<string, string> = {}
-  return {
-    get: (key) => map[key],
-    set: (key, value) => void (map[key] = value),
-    remove: (key) => void delete map[key],
-  }
-}
-
-const bearer = (request: RelayRequest, credentials: Credentials) => void (request.header!.Authorization = 'Bearer ' + credentials.accessToken)
-
-const abortError = (signal: AbortSignalLike, cause = signal.reason) => new TokenRelayError('ABORTED', 'request aborted', { cause })
-
-/** Waits for `promise`, or rejects with `ABORTED` as soon as `signal` fires; the promise itself runs on. */
-function abortable<T>(promise: Promise<T>, signal?: AbortSignalLike): Promise<T> {
-  return signal
-    ? new Promise<T>((resolve, reject) => {
-        const onAbort = () => reject(abortError(signal))
-        // Subscribe first: a shared refresh that fails after its waiters left must not go unhandled.
-        promise.then(resolve, reject).then(() => signal.removeEventListener('abort', onAbort))
-        signal.aborted ? onAbort() : signal.addEventListener('abort', onAbort)
-      })
-    : promise
-}
-
 export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
   // Defaults in one place.
   const {
@@ -110,12 +64,11 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     retry: { attempts = 2, backoffMs = 300, maxBackoffMs = 5_000 } = {},
     circuit: { maxRefreshes = 5, windowMs = 60_000 } = {},
     clock = defaultClock,
-    logger = console,
+    logger = defaultLogger,
   } = options
-  const allowList = baseURL || origins ? [baseURL, ...(origins || [])].map((x) => (typeof x == 'string' ? originOf(x) : x)) : null
+  const allowed = allowList(baseURL, origins, logger)
   const listeners: { [E in RelayEventName]?: ((payload: RelayEvents[E]) => void)[] } = {}
   let lastTransport: Transport | undefined
-  let warned = false
 
   function emit<E extends RelayEventName>(name: E, payload: RelayEvents[E]): void {
     for (const fn of listeners[name] || []) {
@@ -166,17 +119,6 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       },
     }),
   })
-
-  function allowed(url: string): boolean {
-    if (ambiguous(url)) return false
-    if (!allowList) {
-      if (!warned) logger.warn('[tokenrelay] no baseURL or origins: the token goes to every host')
-      return (warned = true)
-    }
-    const origin = originOf(url)
-    // A relative URL with no baseURL stays on the page's own origin (H5); `//host` does not.
-    return origin ? allowList.some((x) => (typeof x == 'string' ? x == origin : !!x && x.test(origin))) : !SCHEME.test(url) && !url.startsWith('//')
-  }
 
   const guarded = (request: RelayRequest, url: string) => request.auth !== false && allowed(url)
 

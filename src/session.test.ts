@@ -61,7 +61,7 @@ describe('tokens are validated on adoption (no header injection)', () => {
       storage: store,
       logger: quiet,
       transport: backend.transport,
-      refresh: async (ctx) => (presented.push(ctx.refreshToken), ++calls === 1 ? { accessToken: 'at-9', refreshToken } : backend.refresh(ctx)) as Credentials,
+      refresh: async (ctx) => (presented.push(ctx.refreshToken), ++calls === 1 ? { accessToken: 'at-9', refreshToken } : backend.refresh(ctx)) as unknown as Credentials,
     })
     await relay.setCredentials(backend.login())
     await expect(relay.refresh()).rejects.toMatchObject({ code: 'REFRESH_FAILED' })

@@ -40,3 +40,22 @@ export function resolveURL(url: string, base: string | undefined): string {
   const origin = originOf(base)
   return url[0] == '/' && origin ? origin + url : base.replace(/\/+$/, '') + '/' + url.replace(/^\.?\/+/, '')
 }
+
+/**
+ * Who may receive the token: `baseURL`'s origin and `origins` (exact, or a RegExp tested against the origin).
+ * With neither, everyone (with one warning). A relative URL with no `baseURL` stays on the page's own origin
+ * (H5); `//host` does not.
+ */
+export function allowList(baseURL: string | undefined, origins: (string | RegExp)[] | undefined, logger: { warn(message: string): void }) {
+  const list = baseURL || origins ? [baseURL, ...(origins || [])].map((x) => (typeof x == 'string' ? originOf(x) : x)) : null
+  let warned = false
+  return (url: string): boolean => {
+    if (ambiguous(url)) return false
+    if (!list) {
+      if (!warned) logger.warn('[tokenrelay] no baseURL or origins: the token goes to every host')
+      return (warned = true)
+    }
+    const origin = originOf(url)
+    return origin ? list.some((x) => (typeof x == 'string' ? x == origin : !!x && x.test(origin))) : !SCHEME.test(url) && !url.startsWith('//')
+  }
+}
