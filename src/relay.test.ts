@@ -74,19 +74,17 @@ describe('token version (late 401)', () => {
 
 describe('strategies', () => {
   it('falls back to silent login under the same single flight when the refresh token is dead', async () => {
-    const { backend, relay, send } = setup()
+    const backend = fakeBackend()
     const login = vi.fn(backend.silentLogin)
-    const relay2 = createTokenRelay({ baseURL: API, refresh: backend.refresh, login, transport: backend.transport })
-    await relay2.setCredentials(backend.login())
+    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, login, transport: backend.transport })
+    await relay.setCredentials(backend.login())
     backend.expireAll()
     backend.state.refreshFaults.push('invalid_grant')
-    const { fulfilled } = await settleAll(Array.from({ length: 10 }, () => relay2.send(get('/api/x'), backend.transport)))
+    const { fulfilled } = await settleAll(Array.from({ length: 10 }, () => relay.send(get('/api/x'), backend.transport)))
     expect(fulfilled).toHaveLength(10)
     expect(backend.state.refreshCalls).toBe(1)
     expect(login).toHaveBeenCalledTimes(1)
     expect(backend.state.loginCalls).toBe(1)
-    void relay
-    void send
   })
 
   it('logs in before the first request when there are no credentials and a login strategy exists', async () => {
