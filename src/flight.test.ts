@@ -59,7 +59,7 @@ describe('circuit breaker and the clock', () => {
   })
 })
 
-describe('the app\'s callbacks: real arguments, and a clear error when they throw', () => {
+describe("the app's callbacks: real arguments, and a clear error when they throw", () => {
   it('isExpired judges refresh answers with the real request (headers included)', async () => {
     const isExpired = vi.fn((res: { statusCode: number }, req: RelayRequest) => req.header!['X-App'] === 'demo' && res.statusCode === 401)
     const { backend, relay, send } = setup({
@@ -132,7 +132,7 @@ describe('the app\'s callbacks: real arguments, and a clear error when they thro
   })
 })
 
-describe('errors thrown by the app\'s own HTTP client inside refresh', () => {
+describe("errors thrown by the app's own HTTP client inside refresh", () => {
   // The shapes clients reject with: axios < 1.7, ky, got, luch-request, Taro/uni, Alipay my, fetch-like.
   const shapes: [string, (status: number, headers?: Record<string, string>) => unknown][] = [
     ['axios', (status, headers = {}) => Object.assign(new Error('Request failed'), { response: { status, data: {}, headers } })],
