@@ -11,10 +11,10 @@ export const transient = (message: string, cause?: unknown, retryAfterMs?: numbe
 export const configError = (message: string, cause?: unknown): TokenRelayError =>
   new TokenRelayError('CONFIG_ERROR', '[tokenrelay] ' + message, { cause })
 
-/** Runs one of the app's callbacks; what it throws becomes a `CONFIG_ERROR` naming the option. */
-export function guard<T>(name: string, fn: () => T): T {
+/** Calls one of the app's callbacks; what it throws becomes a `CONFIG_ERROR` naming the option. */
+export function guard<A, B, T>(name: string, fn: (a: A, b: B) => T, a: A, b: B): T {
   try {
-    return fn()
+    return fn(a, b)
   } catch (error) {
     throw isTokenRelayError(error) ? error : configError(`${name} threw: ${(error as Error)?.message || error}`, error)
   }
@@ -44,7 +44,7 @@ export function classifyAnswer(
   const status = response.statusCode
   const error = pick(parseBody(response.data), 'error')
   const message = `${what} answered ${status}${typeof error == 'string' ? ' ' + error : ''}`
-  if (error == 'invalid_grant' || (request && isExpired && guard('isExpired', () => isExpired(response, request)))) {
+  if (error == 'invalid_grant' || (request && isExpired && guard('isExpired', isExpired, response, request))) {
     return new SessionExpiredError(message, cause)
   }
   if (status >= 200 && status < 300) return null

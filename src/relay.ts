@@ -126,7 +126,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
   function outgoing(request: RelayRequest, url: string, withToken: boolean): RelayRequest {
     const out: RelayRequest = { ...request, url, header: { ...request.header } }
     const creds = session.creds
-    if (withToken && creds && guard('attach', () => attach(out, creds)) != null) {
+    if (withToken && creds && guard('attach', attach, out, creds) != null) {
       throw configError('attach must set the header synchronously and return nothing (it returned a value)')
     }
     return out
@@ -179,7 +179,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
           throw signal?.aborted ? abortError(signal, error) : error
         }
       }
-      if (!guard('isExpired', () => isExpired(response, sent))) return response
+      if (!guard('isExpired', isExpired, response, sent)) return response
       // An account switch while it was out: the answer belongs to the old session, never replayed in the new one.
       if (mine && mine != session.id) throw loggedOut()
       if (replays >= maxReplays) throw new TokenRelayError('REPLAY_LIMIT', `${url} still expired after ${replays} replay(s)`, { cause: response })

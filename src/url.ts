@@ -13,7 +13,7 @@ const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', ws: '8
  * True when parsers may disagree on where `url` goes: a backslash, a space or an ASCII control character
  * (tab and newline included) before the query or fragment.
  */
-export const ambiguous = (url: string): boolean => /[\0-\x20\x7f\\]/.test(url.split(/[?#]/)[0])
+export const ambiguous = (url: string): boolean => /^[^?#]*[\0-\x20\x7f\\]/.test(url)
 
 /** `scheme://host[:port]` with default ports dropped and the host lower-cased, or null when not absolute. */
 export function originOf(url: string): string | null {
