@@ -1,8 +1,9 @@
 import type { RelayResponse, TokenStorage } from '../../src/index.js'
-import type { Finish } from '../shared/call.js'
-import { promisify } from '../shared/install.js'
-import type { Call, CallbackPlatform } from '../shared/patch.js'
-import { patchNetwork, wrapNetwork } from '../shared/patch.js'
+import { answeredOnFail } from '../shared/answer.js'
+import { promisify } from '../shared/callbacks.js'
+import type { CallbackPlatform, NetworkFn } from '../shared/patch.js'
+import { installNetwork, wrapNetwork } from '../shared/patch.js'
+import { callSite } from '../shared/registry.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 
 export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
@@ -21,7 +22,6 @@ declare const my: MyLike
 
 /** Alipay's "http status error": the answer arrived, with a non-2xx status, on the `fail` path. */
 const HTTP_STATUS_ERROR = 19
-const FAILED = '__tokenrelayFailed'
 
 /** Object-style storage: `my.setStorageSync({ key, data })`. */
 export function myStorage(m: MyLike): TokenStorage {
@@ -35,9 +35,9 @@ export function myStorage(m: MyLike): TokenStorage {
   }
 }
 
-/** `my.getAuthCode({ scopes: 'auth_base' })`: silent, no popup. */
+/** `my.getAuthCode({ scopes: 'auth_base' })`: silent, no popup. Undefined when it gave no code. */
 export const myAuthCode = (m: MyLike = my) =>
-  promisify<{ authCode: string }>((o) => m.getAuthCode({ scopes: 'auth_base', ...o })).then((r) => r.authCode)
+  promisify<{ authCode?: string }>((o) => m.getAuthCode({ scopes: 'auth_base', ...o })).then((r) => r && r.authCode)
 
 /** Old clients answer `status`/`headers`, new ones also `statusCode`/`header`: give callers both. */
 function normalise(r: Raw): RelayResponse {
@@ -46,9 +46,6 @@ function normalise(r: Raw): RelayResponse {
   return { ...r, statusCode, status: statusCode, header, headers: header }
 }
 
-/** A final non-2xx goes back on `fail`, as Alipay itself would have delivered it. */
-const finish: Finish = ({ [FAILED]: failed, ...value }) => ({ ok: !failed, value })
-
 /**
  * The relay and wrapped request functions, without touching the global `my`.
  * @example const { request } = createMyRelay({ baseURL: 'https://api.example.com', refresh })
@@ -56,31 +53,33 @@ const finish: Finish = ({ [FAILED]: failed, ...value }) => ({ ok: !failed, value
 export const createMyRelay = (options: PlatformOptions = {}, m: MyLike = my) =>
   wrapNetwork(options, m, {
     transport:
-      (call: Call, kind) =>
+      (send: NetworkFn, kind) =>
       ({ kind: _kind, auth: _auth, signal, header, ...params }, onTask) =>
         new Promise((resolve, reject) => {
           const strings: Record<string, string> = {}
           for (const k in header) strings[k] = String(header[k]) // Alipay rejects non-string header values
-          const task = call({
+          const task = send({
             ...params,
             // my.request reads `headers` (new clients also `header`); uploads and downloads read `header`.
             [kind == 'request' ? 'headers' : 'header']: strings,
             success: (r: Raw) => resolve(normalise(r)),
-            fail: (e: Raw) => (e.error === HTTP_STATUS_ERROR ? resolve({ ...normalise(e), [FAILED]: true }) : reject(e)),
+            // A final non-2xx goes back on `fail`, as Alipay itself delivered it.
+            fail: (e: Raw) => (e.error === HTTP_STATUS_ERROR ? resolve(answeredOnFail(normalise(e))) : reject(e)),
           })
           onTask(task)
           if (signal) signal.addEventListener('abort', () => task.abort())
         }),
     storage: myStorage(m),
     getCode: () => myAuthCode(m),
-    finish,
     // Callers may write either spelling; the relay and `attach` work on `header`.
     prepare: ({ headers, ...rest }) => ({ ...rest, header: { ...(headers as object), ...(rest.header as object) } }),
   })
 
 /**
  * Routes `my.request`, `my.uploadFile` and `my.downloadFile` through one relay. A 401 that Alipay
- * reports on `fail` (`error: 19`) is an expiry; `error: 14` (JSON decode) is not.
+ * reports on `fail` (`error: 19`) is an expiry; `error: 14` (JSON decode) is not. A second install()
+ * replaces the first (with a warning naming both calls); `uninstall()` may be called twice.
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
  */
-export const install = (options: PlatformOptions = {}, m: MyLike = my): InstalledRelay => patchNetwork('my', m, createMyRelay(options, m), options)
+export const install = (options: PlatformOptions = {}, m: MyLike = my): InstalledRelay =>
+  installNetwork('my', m, options, { site: callSite() }, () => createMyRelay(options, m))

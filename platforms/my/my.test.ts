@@ -3,6 +3,7 @@ import { startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import { createMy, tempFile } from '../../test/helpers/mini-platform.js'
 import { exchangeAuthCode, loginDirect, refresh } from '../../test/helpers/reference.js'
+import { trackUnhandled } from '../../test/helpers/unhandled.js'
 import { install } from './index.js'
 import type { InstalledRelay, PlatformOptions } from './index.js'
 
@@ -154,5 +155,66 @@ describe('tokenrelay/my', () => {
     expect(sim.my.request).not.toBe(original)
     r.uninstall()
     expect(sim.my.request).toBe(original)
+  })
+  it('install() twice: the second relay replaces the first, one warning names both call sites, uninstall() is idempotent', async () => {
+    sim = createMy()
+    vi.stubGlobal('my', sim.my)
+    const original = sim.my.request
+    const warn = vi.fn()
+    const logger = { log() {}, warn }
+    const first = install({ baseURL: server.url, refresh, logger })
+    await first.setCredentials(await loginDirect(server.url, 'code-alice-first'))
+    const second = (relay = install({ baseURL: server.url, refresh, logger }))
+    await second.setCredentials(await loginDirect(server.url, 'code-bob-second'))
+    await expect(get('/api/who')).resolves.toMatchObject({ statusCode: 200, data: { user: 'bob' } })
+    expect(server.stats().hits['/api/who'].map((h) => h.user)).toEqual(['bob'])
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] tokenrelay\/my installed twice/)
+    expect(warn.mock.calls[0][0].match(/my\.test\.ts:\d+:\d+/g)).toHaveLength(2)
+    first.uninstall()
+    expect(sim.my.request).not.toBe(original)
+    second.uninstall()
+    second.uninstall()
+    expect(sim.my.request).toBe(original)
+    expect(warn).toHaveBeenCalledTimes(1)
+  })
+
+  it('a throwing success or fail callback: complete still runs, last; the error is reported once; no unhandled rejection', async () => {
+    const unhandled = trackUnhandled()
+    try {
+      const warn = vi.fn()
+      await loggedIn({ logger: { log() {}, warn } })
+      const events: string[] = []
+      const thrown = [new Error('success threw'), new Error('fail threw')]
+      const record = (name: string, error?: Error) => () => {
+        events.push(name)
+        if (error) throw error
+      }
+      my.request({ url: '/api/ok', success: record('success', thrown[0]), fail: record('fail'), complete: record('complete') })
+      await vi.waitUntil(() => events.length >= 2)
+      // A final 403: Alipay's fail path, which the adapter reproduces.
+      my.request({ url: '/api/forbidden', success: record('success'), fail: record('fail', thrown[1]), complete: record('complete') })
+      await vi.waitUntil(() => events.length >= 4)
+      await unhandled.settle()
+      expect(events).toEqual(['success', 'complete', 'fail', 'complete'])
+      for (const error of thrown) expect(warn.mock.calls.filter((c) => c.includes(error))).toHaveLength(1)
+      expect(unhandled.reasons).toEqual([])
+    } finally {
+      unhandled.stop()
+    }
+  })
+
+  it('a my.getAuthCode that yields no authCode ends the session: SESSION_EXPIRED, exchange never called, one navigation, no retry', async () => {
+    sim = createMy()
+    vi.stubGlobal('my', sim.my)
+    vi.stubGlobal('getCurrentPages', sim.getCurrentPages)
+    const exchange = vi.fn(exchangeAuthCode)
+    relay = install({ baseURL: server.url, refresh, exchange, loginPage: '/pages/login/index', retry: { attempts: 2, backoffMs: 10 } })
+    let logins = 0
+    sim.my.getAuthCode = (o: { success(r: object): void }) => void (logins++, setTimeout(() => o.success({})))
+    await expect(get('/api/first')).rejects.toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' })
+    expect(exchange).not.toHaveBeenCalled()
+    expect(logins).toBe(1)
+    expect(sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
   })
 })

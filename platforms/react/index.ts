@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react'
 import type { TokenRelay } from '../../src/index.js'
-import { installedRelay } from '../shared/install.js'
+import { installedRelay } from '../shared/registry.js'
 import type { RelayState } from '../shared/state.js'
 import { relayStore } from '../shared/state.js'
 

@@ -1,6 +1,16 @@
 import type { RelayRequest, RelayResponse, RequestKind, TokenRelay, TokenRelayError } from '../../src/index.js'
 import { isTokenRelayError } from '../../src/index.js'
+import { settle } from './answer.js'
+import type { Callbacks } from './callbacks.js'
+import { deliver } from './callbacks.js'
+import type { Report } from './report.js'
 import { createAbort } from './signal.js'
+
+/** The platform network APIs the relay covers. */
+export type NetworkApi = 'request' | 'uploadFile' | 'downloadFile'
+
+/** The engine's request kind of each network API. */
+export const KIND_OF: Record<NetworkApi, RequestKind> = { request: 'request', uploadFile: 'upload', downloadFile: 'download' }
 
 /** The platform's task (wx RequestTask, UploadTask…): what a caller may hold and call. */
 export interface PlatformTask {
@@ -11,15 +21,8 @@ export interface PlatformTask {
 /** Sends one attempt on the platform and reports its task, so abort and progress reach it. */
 export type TaskTransport = (request: RelayRequest, onTask: (task: PlatformTask) => void) => Promise<RelayResponse>
 
-/** Maps the final response back to the platform's way of reporting it (Alipay reports non-2xx on `fail`). */
-export type Finish = (response: RelayResponse) => { ok: boolean; value: unknown }
-
-type Callback = (value: never) => void
-interface CallOptions {
+interface CallOptions extends Callbacks {
   url: string
-  success?: Callback
-  fail?: Callback
-  complete?: Callback
   [key: string]: unknown
 }
 
@@ -32,15 +35,15 @@ export function platformError(api: string, error: TokenRelayError): TokenRelayEr
 
 /**
  * Runs one platform call through the relay. Returns the platform's task (abort, progress listeners)
- * that is also a promise, so callback and promise callers both work.
+ * that is also a promise, so callback and promise callers both work. The callbacks get the final
+ * answer through `deliver()`: what they throw is reported with `report`.
  */
 export function callThrough(
   relay: TokenRelay,
-  kind: RequestKind,
-  api: string,
+  api: NetworkApi,
   { success, fail, complete, ...params }: CallOptions,
   transport: TaskTransport,
-  finish: Finish = (value) => ({ ok: true, value }),
+  report: Report,
 ): Promise<unknown> & PlatformTask {
   const control = createAbort()
   // Listener calls (onProgressUpdate…) made before an attempt's task exists, replayed on every attempt's task.
@@ -51,7 +54,7 @@ export function callThrough(
   }
 
   const task = relay
-    .send({ ...params, kind, signal: control.signal }, (req) =>
+    .send({ ...params, kind: KIND_OF[api], signal: control.signal }, (req) =>
       transport(req, (t) => {
         current = t
         listeners.forEach((l) => apply(t, l))
@@ -59,7 +62,7 @@ export function callThrough(
     )
     .then(
       (response) => {
-        const { ok, value } = finish(response)
+        const { ok, value } = settle(response)
         if (!ok) throw value
         return value
       },
@@ -67,9 +70,10 @@ export function callThrough(
         throw isTokenRelayError(error) ? platformError(api, error) : error
       },
     ) as Promise<unknown> & PlatformTask
+  const callbacks = { success, fail, complete }
   task.then(
-    (value) => (success && success(value as never), complete && complete(value as never)),
-    (error) => (fail && fail(error as never), complete && complete(error as never)),
+    (value) => deliver(callbacks, true, value, report),
+    (error) => deliver(callbacks, false, error, report),
   )
   // Callback callers never look at the promise: its rejection is theirs through `fail`.
   if (success || fail || complete) task.catch(() => {})

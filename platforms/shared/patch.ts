@@ -1,8 +1,11 @@
-import type { RelayResponse, RequestKind, TokenRelay, TokenStorage } from '../../src/index.js'
-import type { Finish, PlatformTask, TaskTransport } from './call.js'
-import { callThrough } from './call.js'
-import { claim, platformRelay, warner } from './install.js'
+import type { RequestKind, TokenRelay, TokenStorage } from '../../src/index.js'
+import type { NetworkApi, PlatformTask, TaskTransport } from './call.js'
+import { KIND_OF, callThrough } from './call.js'
 import type { NavigationApi } from './login-page.js'
+import type { InstallOrigin } from './registry.js'
+import { installRelay } from './registry.js'
+import { platformRelay } from './relay.js'
+import { reporter } from './report.js'
 import type { InstalledRelay, PlatformOptions } from './types.js'
 
 /**
@@ -18,47 +21,47 @@ export function replace(obj: object, name: string, value: unknown): boolean {
   return (obj as Record<string, unknown>)[name] === value
 }
 
-export type Call = (options: Record<string, unknown>) => PlatformTask
-type Api = 'request' | 'uploadFile' | 'downloadFile'
+/** A platform network function (`wx.request`, `my.uploadFile`…): options in, task out. */
+export type NetworkFn = (options: Record<string, unknown>) => PlatformTask
 type Wrapper = (options: { url: string; [key: string]: unknown }) => Promise<unknown> & PlatformTask
 
 /** A callback-style platform object (`wx`, `my`): the network calls and the navigation calls. */
-export type CallbackPlatform = NavigationApi & Record<Api, Call>
+export type CallbackPlatform = NavigationApi & Record<NetworkApi, NetworkFn>
 
 /** What a callback-style adapter builds before it patches anything (`createWxRelay`, `createMyRelay`). */
-export type Wrapped = { relay: TokenRelay; returnAfterLogin(): void; originals: Record<Api, Call> } & Record<Api, Wrapper>
+export type Wrapped = { relay: TokenRelay; returnAfterLogin(): void; originals: Record<NetworkApi, NetworkFn> } & Record<NetworkApi, Wrapper>
 
-const KINDS: Record<Api, RequestKind> = { request: 'request', uploadFile: 'upload', downloadFile: 'download' }
+const APIS = Object.keys(KIND_OF) as NetworkApi[]
 
 /** Builds the relay and the wrapped request functions of a callback-style platform, patching nothing. */
 export function wrapNetwork(
   options: PlatformOptions,
   target: CallbackPlatform,
   platform: {
-    /** One attempt of `call`, reporting its task. */
-    transport(call: Call, kind: RequestKind): TaskTransport
+    /** One attempt of `send`, reporting its task. An answer the platform reports on `fail` is marked (`answeredOnFail`). */
+    transport(send: NetworkFn, kind: RequestKind): TaskTransport
     storage: TokenStorage
-    getCode(): Promise<string>
+    getCode(): Promise<string | undefined>
     tabBar?(): string[]
-    finish?: Finish
     /** The caller's options as the relay reads them (`header`). */
     prepare?(options: { url: string; [key: string]: unknown }): { url: string; [key: string]: unknown }
   },
 ): Wrapped {
-  const { transport, finish, prepare = (o) => o, ...shared } = platform
+  const { transport, prepare = (o) => o, ...shared } = platform
+  const report = reporter(options)
   const made = { originals: {} } as Wrapped
-  const transports = {} as Record<Api, TaskTransport>
-  for (const api of Object.keys(KINDS) as Api[]) {
-    const call = (made.originals[api] = target[api])
-    transports[api] = transport(call.bind(target), KINDS[api])
-    made[api] = (o) => callThrough(made.relay, KINDS[api], api, prepare(o), transports[api], finish)
+  const transports = {} as Record<NetworkApi, TaskTransport>
+  for (const api of APIS) {
+    const send = (made.originals[api] = target[api])
+    transports[api] = transport(send.bind(target), KIND_OF[api])
+    made[api] = (o) => callThrough(made.relay, api, prepare(o), transports[api], report)
   }
   Object.assign(
     made,
     platformRelay(options, {
       ...shared,
-      // Refresh/login calls get the plain response (the relay classifies its status).
-      transport: (req) => transports.request(req, () => {}).then((r) => (finish ? finish(r).value : r) as RelayResponse),
+      // Refresh/login calls get the answer as it arrived, whichever path (the relay classifies its status).
+      transport: (req) => transports.request(req, () => {}),
       // getCurrentPages is a global in mini programs, not a member of wx/my: the navigator falls back to it.
       nav: () => target,
     }),
@@ -67,22 +70,17 @@ export function wrapNetwork(
 }
 
 /**
- * Puts the wrapped `request`/`uploadFile`/`downloadFile` on the platform object (`wx`, `my`) so existing
- * code goes through the relay unchanged; `uninstall()` puts the originals back.
+ * Installs a callback-style adapter: `create()` builds its relay (after an earlier install is gone, so
+ * the originals it wraps are the platform's own), and the wrapped `request`/`uploadFile`/`downloadFile`
+ * go on the platform object (`wx`, `my`), so existing code goes through the relay unchanged;
+ * `uninstall()` puts the originals back.
  */
-export function patchNetwork(name: string, target: object, made: Wrapped, options: PlatformOptions): InstalledRelay {
-  const warn = warner(options)
-  const apis = Object.keys(KINDS) as Api[]
-  for (const api of apis) {
-    if (!replace(target, api, made[api])) warn(`[tokenrelay] could not replace ${name}.${api}: call ${api}() of the non-patching create function`)
-  }
-  const installed: InstalledRelay = Object.assign(made.relay, {
-    returnAfterLogin: made.returnAfterLogin,
-    uninstall() {
-      for (const api of apis) replace(target, api, made.originals[api])
-      release()
-    },
+export function installNetwork(name: 'wx' | 'my', target: object, options: PlatformOptions, origin: InstallOrigin, create: () => Wrapped): InstalledRelay {
+  return installRelay(`tokenrelay/${name}`, options, origin, () => {
+    const made = create()
+    for (const api of APIS) {
+      if (!replace(target, api, made[api])) reporter(options)(`[tokenrelay] could not replace ${name}.${api}: call ${api}() of the non-patching create function`)
+    }
+    return { relay: made.relay, returnAfterLogin: made.returnAfterLogin, teardown: () => APIS.forEach((api) => replace(target, api, made.originals[api])) }
   })
-  const release = claim(`tokenrelay/${name}`, installed, warn)
-  return installed
 }

@@ -7,9 +7,9 @@
 // `relayFileApi('downloadFile', original)` in place of the two originals.
 //
 // This module must not import '@tarojs/taro': in that build it would resolve to the generated wrapper.
+import { installed } from '../shared/registry.js'
 import type { FileApi, Params, TaroPromise } from './task.js'
 import { TARO, fileCall } from './task.js'
-import { installedRelay } from '../shared/install.js'
 
 /**
  * `original` (Taro's own uploadFile/downloadFile) routed through the relay `install()` created, looked up
@@ -20,7 +20,7 @@ export function relayFileApi(api: FileApi, original: (options: Params) => TaroPr
     throw new TypeError(`[tokenrelay] relayFileApi(${String(api)}): expects 'uploadFile' or 'downloadFile' and Taro's function for it`)
   }
   return (options) => {
-    const relay = installedRelay(TARO)
-    return relay ? fileCall(relay, api, original, options) : original(options)
+    const current = installed(TARO)
+    return current ? fileCall(current.relay, api, original, options, current.report) : original(options)
   }
 }

@@ -17,15 +17,24 @@ import Taro, {
 import type { TokenStorage } from '../../src/index.js'
 import type { TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
-import { claim, installedRelay as installedOf, platformRelay, warner } from '../shared/install.js'
 import { replace } from '../shared/patch.js'
+import { asPlugin, callSite, installRelay, installedRelay as installedOf } from '../shared/registry.js'
+import { platformRelay } from '../shared/relay.js'
+import { reporter } from '../shared/report.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 import type { Params, TaroPromise } from './task.js'
-import { TARO, attempt, fileCall, finish, settle, taroTask } from './task.js'
+import { TARO, asAnswer, attemptParams, chainTask, fileCall } from './task.js'
 
 export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 /** The relay install() installed and has not uninstalled (the CLI plugin's runtime calls install()). */
 export const installedRelay = (): InstalledRelay | undefined => installedOf(TARO)
+
+/**
+ * @internal What the runtime `tokenrelay/taro/plugin` generates calls: `install` runs as the plugin's, so
+ * that a manual install() in app code is reported as replacing it (and its options, `loginPage`…).
+ */
+export const pluginInstall = (config: string, install: () => InstalledRelay): InstalledRelay =>
+  asPlugin({ by: 'tokenrelay/taro/plugin', config }, install)
 
 interface Chain {
   requestParams: Params
@@ -56,77 +65,77 @@ function tabBar(): string[] {
  * Routes `Taro.request` (one interceptor), `Taro.uploadFile` and `Taro.downloadFile` (replaced on the
  * Taro object: the interceptor chain never sees them) through one relay. Call it before any other
  * `addInterceptor`, so ours is the outermost and later interceptors run once per attempt.
- * `Taro.cleanInterceptors()` removes the interceptor: call install() again after it. A second install()
- * replaces the first. Refresh and login calls go through the chain too (so the app's interceptors
- * apply) with a private mark: an interceptor added before install() must pass unknown params along.
+ * `Taro.cleanInterceptors()` removes the interceptor: uninstall() and install() again after it. A
+ * second install() replaces the first (with a warning naming both calls, or the CLI plugin when it made
+ * the first); `uninstall()` may be called twice. Refresh and login calls go through the chain too (so
+ * the app's interceptors apply) with a private mark: an interceptor added before install() must pass
+ * unknown params along.
  * On H5 the build rewrites `Taro.uploadFile`/`Taro.downloadFile` in app code into imports from Taro's H5
  * API module, which no patch reaches: `tokenrelay/taro/plugin` covers them by aliasing that module.
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, exchange, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}): InstalledRelay {
-  installedRelay()?.uninstall() // a second install() replaces the first, never stacks on it
-  const warn = warner(options)
-  // Taro's navigation promises reject when navigation fails: report it instead of an unhandled rejection.
-  const quiet = (navigate: (o: { url: string }) => unknown) => (o: { url: string }) =>
-    void Promise.resolve(navigate(o)).catch((e) => warn('[tokenrelay] navigation to the login page failed: ' + (e?.errMsg || e?.message || e)))
-  const storage: TokenStorage = {
-    get: (key) => getStorageSync(key),
-    set: (key, value) => setStorageSync(key, value),
-    remove: (key) => removeStorageSync(key),
-  }
-  const { relay, returnAfterLogin } = platformRelay(options, {
-    storage,
-    // refresh/login: through the chain (the app's other interceptors apply) but not through the relay.
-    transport: (req) => settle(request({ ...attempt(req), [BYPASS]: true } as never)),
-    getCode: () => login().then((r) => r.code),
-    nav: () => ({
-      navigateTo: quiet(navigateTo),
-      redirectTo: quiet(redirectTo),
-      switchTab: quiet(switchTab),
-      getCurrentPages: () => getCurrentPages() as { route?: string; options?: Record<string, string> }[],
-    }),
-    tabBar,
-  })
+  return installRelay(TARO, options, { site: callSite() }, () => {
+    const report = reporter(options)
+    // Taro's navigation promises reject when navigation fails: report it instead of an unhandled rejection.
+    const quiet = (navigate: (o: { url: string }) => unknown) => (o: { url: string }) =>
+      void Promise.resolve(navigate(o)).catch((e) => report('[tokenrelay] navigation to the login page failed: ' + (e?.errMsg || e?.message || e)))
+    const storage: TokenStorage = {
+      get: (key) => getStorageSync(key),
+      set: (key, value) => setStorageSync(key, value),
+      remove: (key) => removeStorageSync(key),
+    }
+    const { relay, returnAfterLogin } = platformRelay(options, {
+      storage,
+      // refresh/login: through the chain (the app's other interceptors apply) but not through the relay.
+      transport: (req) => asAnswer(request({ ...attemptParams(req), [BYPASS]: true } as never)),
+      getCode: () => login().then((r) => r && r.code),
+      nav: () => ({
+        navigateTo: quiet(navigateTo),
+        redirectTo: quiet(redirectTo),
+        switchTab: quiet(switchTab),
+        getCurrentPages: () => getCurrentPages() as { route?: string; options?: Record<string, string> }[],
+      }),
+      tabBar,
+    })
 
-  let active = true
-  addInterceptor((chain: Chain) => {
-    // Taro has no removeInterceptor: once uninstalled this stays in the chain as a pass-through
-    // (forwarding the bypass mark untouched, for the installed relay's interceptor further in).
-    if (!active) return chain.proceed(chain.requestParams)
-    const { [BYPASS]: bypass, ...params } = chain.requestParams
-    if (bypass) return chain.proceed(params)
-    // The caller's own `signal` (H5): the relay's replaces it in the request, each attempt gets it back.
-    const { signal } = params
-    const send: TaskTransport = (req, onTask) => settle(chain.proceed(attempt(req, signal)), req.signal, onTask)
-    // A snapshot taken before the first proceed: Taro's request functions mutate what they are given
-    // (Alipay deletes `header` and swaps the callbacks, H5 adds Content-Type), and the callbacks must see
-    // the final answer only, so they stay out of every attempt.
-    const task = callThrough(relay, 'request', 'request', { ...params, header: { ...params.header } } as never, send, finish)
-    // void: Taro's abort() returns the (rejecting) promise, and Node's EventTarget reports a returned rejection.
-    if (signal && typeof signal.addEventListener === 'function') signal.addEventListener('abort', () => void task.abort())
-    return taroTask(task)
-  })
+    let active = true
+    addInterceptor((chain: Chain) => {
+      // Taro has no removeInterceptor: once uninstalled this stays in the chain as a pass-through
+      // (forwarding the bypass mark untouched, for the installed relay's interceptor further in).
+      if (!active) return chain.proceed(chain.requestParams)
+      const { [BYPASS]: bypass, ...params } = chain.requestParams
+      if (bypass) return chain.proceed(params)
+      // The caller's own `signal` (H5): the relay's replaces it in the request, each attempt gets it back.
+      const { signal } = params
+      const send: TaskTransport = (req, onTask) => asAnswer(chain.proceed(attemptParams(req, signal)), req.signal, onTask)
+      // A snapshot taken before the first proceed: Taro's request functions mutate what they are given
+      // (Alipay deletes `header` and swaps the callbacks, H5 adds Content-Type), and the callbacks must see
+      // the final answer only, so they stay out of every attempt.
+      const task = callThrough(relay, 'request', { ...params, header: { ...params.header } } as never, send, report)
+      // void: Taro's abort() returns the (rejecting) promise, and Node's EventTarget reports a returned rejection.
+      if (signal && typeof signal.addEventListener === 'function') signal.addEventListener('abort', () => void task.abort())
+      return chainTask(task, !!(params.success || params.fail || params.complete))
+    })
 
-  // What uninstall() puts back: only what was actually replaced.
-  const replaced: Params = {}
-  for (const api of ['uploadFile', 'downloadFile'] as const) {
-    const original: (o: Params) => TaroPromise = (Taro as Params)[api]
-    if (typeof original !== 'function') continue // not on this default export (H5 rewrites these calls anyway)
-    if (replace(Taro, api, (o: Params) => fileCall(installed, api, original, o))) replaced[api] = original
-    else warn(`[tokenrelay] Taro.${api} is read-only: its calls are not refreshed`)
-  }
+    // What uninstall() puts back: only what was actually replaced.
+    const replaced: Params = {}
+    for (const api of ['uploadFile', 'downloadFile'] as const) {
+      const original: (o: Params) => TaroPromise = (Taro as Params)[api]
+      if (typeof original !== 'function') continue // not on this default export (H5 rewrites these calls anyway)
+      if (replace(Taro, api, (o: Params) => fileCall(relay, api, original, o, report))) replaced[api] = original
+      else report(`[tokenrelay] Taro.${api} is read-only: its calls are not refreshed`)
+    }
 
-  const installed: InstalledRelay = Object.assign(relay, {
-    returnAfterLogin,
-    uninstall() {
-      if (!active) return
-      active = false
-      for (const api in replaced) replace(Taro, api, replaced[api])
-      release()
-    },
+    return {
+      relay,
+      returnAfterLogin,
+      teardown() {
+        active = false
+        for (const api in replaced) replace(Taro, api, replaced[api])
+      },
+    }
   })
-  const release = claim(TARO, installed, warn)
-  return installed
 }
 
 declare module '@tarojs/taro' {

@@ -167,6 +167,13 @@ describe('tokenrelay/taro/plugin', () => {
     expect(() => toSource({ n: Infinity })).toThrow('options.n is Infinity')
   })
 
+  it('the runtime runs install() as the plugin\'s (pluginInstall), naming the config module, so a manual install() is reported', () => {
+    const code = runtimeSource('/app/src/c.ts', 'src/c.ts', { loginPage: '/pages/login/index' })
+    expect(code).toContain("import { pluginInstall } from 'tokenrelay/taro'")
+    expect(code).toContain('pluginInstall("src/c.ts", function () {\n  return install(Object.assign({}, config, {"loginPage": "/pages/login/index"}))\n})')
+    expect(code).not.toMatch(/\?\?|\?\.|=>/)
+  })
+
   it('runtimeSource checks the default export at run time too', () => {
     expect(runtimeSource('/app/src/c.ts', 'src/c.ts', {})).toContain(
       'throw new Error("[tokenrelay] src/c.ts must export default an object of install() options")',

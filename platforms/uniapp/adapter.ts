@@ -1,7 +1,14 @@
-import type { RelayRequest, RelayResponse, RequestKind, Stamped, Transport } from '../../src/index.js'
-import { SessionExpiredError, TokenRelayError, isTokenRelayError } from '../../src/index.js'
-import { platformError } from '../shared/call.js'
-import { claim, installedRelay as installedOf, platformRelay, promisify } from '../shared/install.js'
+import type { RelayRequest, RelayResponse, Stamped, Transport } from '../../src/index.js'
+import { TokenRelayError, isTokenRelayError } from '../../src/index.js'
+import { answeredOnFail, settle } from '../shared/answer.js'
+import type { NetworkApi } from '../shared/call.js'
+import { KIND_OF, platformError } from '../shared/call.js'
+import type { Callbacks } from '../shared/callbacks.js'
+import { deliver, guarded, promisify } from '../shared/callbacks.js'
+import type { InstallOrigin } from '../shared/registry.js'
+import { callSite, installRelay, installedRelay as installedOf } from '../shared/registry.js'
+import { platformRelay } from '../shared/relay.js'
+import { reporter } from '../shared/report.js'
 import { createAbort } from '../shared/signal.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 
@@ -9,12 +16,14 @@ export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 
 type Callback = (value: any) => void
 type Task = { abort?(): void }
-type Callbacks = { success?: Callback; fail?: Callback; complete?: Callback }
 /** The options object uni hands to `invoke` and then, the same object, to `success`/`fail`/`complete`. */
-interface Args extends Callbacks {
+interface Args {
   url: string
   header?: Record<string, string>
   auth?: boolean
+  success?: Callback
+  fail?: Callback
+  complete?: Callback
   [key: string | symbol]: unknown
 }
 /** Hooks as the runtime calls them (`@dcloudio/types` says `(result) => void`). `false` silences uni. */
@@ -32,7 +41,7 @@ declare const uni: {
   request(o: Args): Task
   uploadFile(o: Args): Task
   downloadFile(o: Args): Task
-  login(o: { success(r: { code: string }): void; fail(e: unknown): void }): void
+  login(o: { success(r: { code?: string }): void; fail(e: unknown): void }): void
   getStorageSync(key: string): string
   setStorageSync(key: string, value: string): void
   removeStorageSync(key: string): void
@@ -40,23 +49,22 @@ declare const uni: {
   redirectTo: Nav
   switchTab: Nav
 }
-// Every mini program runtime has a console; the build has no DOM or Node types.
-declare const console: { warn(...args: unknown[]): void }
 type AppConfig = { tabBar?: { list?: { pagePath: string }[] } }
 declare const __uniConfig: AppConfig | undefined // H5
 declare const __wxConfig: AppConfig | undefined // WeChat
 
-const KINDS: Record<string, RequestKind> = { request: 'request', uploadFile: 'upload', downloadFile: 'download' }
 /** Marks our own replays and refresh calls: they pass our hooks untouched (the token is already on them). */
 const REPLAY = Symbol('tokenrelay.replay')
 const UNIAPP = 'tokenrelay/uniapp'
 
 /** One intercepted call, from `invoke` to the caller's last callback. */
-interface Call extends Callbacks {
-  api: string
+interface Intercepted {
+  api: NetworkApi
   request: RelayRequest
   stamped: Stamped
   control: ReturnType<typeof createAbort>
+  /** The caller's own callbacks, captured in `invoke` (H5 deletes them from `args` before the other hooks). */
+  callbacks: Callbacks
   /** Decided on the answer (uni calls `success` or `fail`, once): true when tokenrelay took over and reports to the caller itself. */
   mine?: boolean
 }
@@ -70,143 +78,136 @@ export const installedRelay = (): InstalledRelay | undefined => installedOf(UNIA
  * Silent token refresh for `uni.request`, `uni.uploadFile` and `uni.downloadFile` through
  * `uni.addInterceptor`: existing calls keep working unchanged, callbacks or promises.
  * Install it before other interceptors of these APIs that return promises: uni skips every hook after one.
- * `uninstall()` removes only tokenrelay's hooks.
+ * A second install() replaces the first (with a warning naming both calls); `uninstall()` removes only
+ * tokenrelay's hooks, and may be called twice.
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}): InstalledRelay {
-  installedRelay()?.uninstall()
-  const logger = options.logger || console
-  /** HTTP answers uni reported on `fail` (mp-alipay: any non-2xx): they go back to the caller's `fail`. */
-  const failed = new WeakSet<object>()
-  const calls = new WeakMap<Args, Call>()
-  let current: Call | undefined
+  return installUni(options, { site: callSite() })
+}
 
-  const transport: Transport = ({ kind, auth: _auth, signal, ...params }) =>
-    new Promise((resolve, reject) => {
-      const o: Args = {
-        ...params,
-        [REPLAY]: true,
-        success: resolve,
-        fail: (e) => (isAnswer(e) ? (failed.add(e), resolve(e)) : reject(e)),
-      }
-      // Static calls only: on H5 the build rewrites `uni.request(...)`, and `uni[name](...)` is undefined there.
-      const task = kind === 'upload' ? uni.uploadFile(o) : kind === 'download' ? uni.downloadFile(o) : uni.request(o)
-      if (signal) signal.addEventListener('abort', () => task?.abort?.())
-    })
-  // With a `fail` callback uni returns no promise, so a failed navigation cannot become an unhandled rejection.
-  const navFailed = (e: unknown) => logger.warn('[tokenrelay] login page navigation failed', e)
+/** @internal install() as the Vue plugins call it: they name the app's `app.use(...)` line themselves. */
+export function installUni(options: PlatformOptions, origin: InstallOrigin): InstalledRelay {
+  return installRelay(UNIAPP, options, origin, () => {
+    const report = reporter(options)
+    const calls = new WeakMap<Args, Intercepted>()
+    let current: Intercepted | undefined
 
-  const { relay, returnAfterLogin } = platformRelay(options, {
-    storage: {
-      get: (key) => uni.getStorageSync(key),
-      set: (key, value) => uni.setStorageSync(key, value),
-      remove: (key) => uni.removeStorageSync(key),
-    },
-    transport,
-    // mp-alipay maps uni.login to my.getAuthCode and renames authCode to code. uni-h5 has no login: its
-    // uni.login fails "not supported", which ends the session (login page) instead of a transient failure.
-    getCode: () =>
-      promisify<{ code: string }>((o) => uni.login(o)).then(
-        (r) => r.code,
-        (error?: { errMsg?: string }) => {
-          if (!/not supported/i.test(String(error?.errMsg))) throw error
-          throw new SessionExpiredError('uni.login not supported (H5): no silent login', error)
-        },
-      ),
-    // getCurrentPages is left to the shared navigator, which falls back to the global.
-    nav: () => ({
-      navigateTo: (o) => uni.navigateTo({ ...o, fail: navFailed }),
-      redirectTo: (o) => uni.redirectTo({ ...o, fail: navFailed }),
-      switchTab: (o) => uni.switchTab({ ...o, fail: navFailed }),
-    }),
-    tabBar: () => {
-      const config: AppConfig = (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}
-      return (config.tabBar?.list || []).map((i) => i.pagePath)
-    },
-  })
-
-  /**
-   * The `success`/`fail` hook: an expired (or aborted) call is taken over. The hook returns
-   * `false` synchronously, so uni reports nothing and runs no later hook, and tokenrelay reports the final
-   * result to the callbacks captured in `invoke`. (Returning a promise instead makes `complete` fire before
-   * `success`, and any hook added after ours then hands the caller a function: see uniapp.test.ts.)
-   */
-  const answered =
-    (viaFail: boolean) =>
-    (res: RelayResponse, args: Args): false | void => {
-      const call = calls.get(args)
-      if (!call) return
-      const aborted = call.control.signal.aborted
-      // auth: false and other hosts need no check here: relay.send() hands their first answer straight back.
-      call.mine = aborted || (isAnswer(res) && relay.isExpired(res, call.stamped.request))
-      if (!call.mine) return
-      if (viaFail) failed.add(res)
-      // The caller's callbacks, each once, `complete` last; a throwing callback must not stop `complete`.
-      const settle = (ok: boolean, value: unknown) => {
-        for (const fn of [ok ? call.success : call.fail, call.complete]) {
-          try {
-            fn?.(value)
-          } catch (error) {
-            logger.warn('[tokenrelay] a uni callback threw', error)
-          }
+    const transport: Transport = ({ kind, auth: _auth, signal, ...params }) =>
+      new Promise((resolve, reject) => {
+        const o: Args = {
+          ...params,
+          [REPLAY]: true,
+          success: resolve,
+          // An HTTP answer uni reported on `fail` (mp-alipay: any non-2xx) goes back to the caller's `fail`.
+          fail: (e) => (isAnswer(e) ? resolve(answeredOnFail(e)) : reject(e)),
         }
+        // Static calls only: on H5 the build rewrites `uni.request(...)`, and `uni[name](...)` is undefined there.
+        const task = kind === 'upload' ? uni.uploadFile(o) : kind === 'download' ? uni.downloadFile(o) : uni.request(o)
+        if (signal) signal.addEventListener('abort', () => task?.abort?.())
+      })
+    // With a `fail` callback uni returns no promise, so a failed navigation cannot become an unhandled rejection.
+    const navFailed = (e: unknown) => report('[tokenrelay] login page navigation failed', e)
+
+    const { relay, returnAfterLogin } = platformRelay(options, {
+      storage: {
+        get: (key) => uni.getStorageSync(key),
+        set: (key, value) => uni.setStorageSync(key, value),
+        remove: (key) => uni.removeStorageSync(key),
+      },
+      transport,
+      // mp-alipay maps uni.login to my.getAuthCode and renames authCode to code. uni-h5 has no login: its
+      // uni.login fails "not supported", which the shared code login turns into the end of the session.
+      getCode: () => promisify<{ code?: string }>((o) => uni.login(o)).then((r) => r && r.code),
+      // getCurrentPages is left to the shared navigator, which falls back to the global.
+      nav: () => ({
+        navigateTo: (o) => uni.navigateTo({ ...o, fail: navFailed }),
+        redirectTo: (o) => uni.redirectTo({ ...o, fail: navFailed }),
+        switchTab: (o) => uni.switchTab({ ...o, fail: navFailed }),
+      }),
+      tabBar: () => {
+        const config: AppConfig = (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}
+        return (config.tabBar?.list || []).map((i) => i.pagePath)
+      },
+    })
+
+    /**
+     * The `success`/`fail` hook: an expired (or aborted) call is taken over. The hook returns
+     * `false` synchronously, so uni reports nothing and runs no later hook, and tokenrelay delivers the
+     * final result to the callbacks captured in `invoke`. (Returning a promise instead makes `complete`
+     * fire before `success`, and any hook added after ours then hands the caller a function: see
+     * uniapp.test.ts.)
+     */
+    const answered =
+      (viaFail: boolean) =>
+      (res: RelayResponse, args: Args): false | void => {
+        const call = calls.get(args)
+        if (!call) return
+        const aborted = call.control.signal.aborted
+        // auth: false and other hosts need no check here: relay.receive() hands their first answer straight back.
+        call.mine = aborted || (isAnswer(res) && relay.isExpired(res, call.stamped.request))
+        if (!call.mine) return
+        if (viaFail) answeredOnFail(res)
+        const done = aborted
+          ? Promise.reject(new TokenRelayError('ABORTED', 'request aborted'))
+          : relay.receive(call.request, transport, { ...call.stamped, response: res })
+        done.then(
+          (response) => {
+            const { ok, value } = settle(response)
+            deliver(call.callbacks, ok, value, report)
+          },
+          (error) => deliver(call.callbacks, false, isTokenRelayError(error) ? platformError(call.api, error) : error, report),
+        )
+        return false
       }
-      const done = aborted
-        ? Promise.reject(new TokenRelayError('ABORTED', 'request aborted'))
-        : relay.receive(call.request, transport, { ...call.stamped, response: res })
-      done.then(
-        (response) => settle(!failed.has(response), response),
-        (error) => settle(false, isTokenRelayError(error) ? platformError(call.api, error) : error),
-      )
-      return false
+
+    const hooksFor = (api: NetworkApi): Interceptor => ({
+      // Synchronous on purpose: an async invoke leaves callers pending on failure and turns the task into a promise.
+      invoke(args) {
+        if (args[REPLAY]) return
+        // Captured here: H5 deletes the callbacks from `args` before the other hooks run.
+        const { success, fail, complete, ...rest } = args
+        const callbacks = { success, fail, complete }
+        // When uni answers the caller itself (nothing to take over), a throwing callback is reported the
+        // same way as when tokenrelay does: it skips no other callback.
+        Object.assign(args, guarded(callbacks, report))
+        const control = createAbort()
+        // A copy: a replay must send the headers of the call, not what the caller's object holds by then.
+        const request: RelayRequest = { ...rest, header: { ...args.header }, kind: KIND_OF[api], signal: control.signal }
+        const stamped = relay.stamp(request)
+        // Mutated in place: the return value of a synchronous invoke is ignored.
+        args.url = stamped.request.url
+        args.header = stamped.request.header
+        calls.set(args, (current = { api, request, stamped, control, callbacks }))
+      },
+      success: answered(false),
+      fail: answered(true),
+      complete(_res, args) {
+        if (calls.get(args)?.mine) return false
+      },
+      // Runs right after `invoke`, synchronously, with what the caller gets: the task (callbacks) or a promise.
+      returnValue(value) {
+        const call = current
+        current = undefined
+        if (!call || !value) return
+        const abort = value.abort
+        // A task's abort() cannot reach a call waiting for the refresh or a replay: ours does. On a promise
+        // (uni gives promise callers no task) it discards the answer and rejects with ABORTED.
+        value.abort = () => {
+          call.control.abort()
+          abort?.call(value)
+        }
+      },
+    })
+
+    const hooks = (Object.keys(KIND_OF) as NetworkApi[]).map((api) => [api, hooksFor(api)] as const)
+    for (const [api, h] of hooks) uni.addInterceptor(api, h)
+    return {
+      relay,
+      returnAfterLogin,
+      teardown: () => hooks.forEach(([api, h]) => uni.removeInterceptor(api, h)),
     }
-
-  const hooksFor = (api: string): Interceptor => ({
-    // Synchronous on purpose: an async invoke leaves callers pending on failure and turns the task into a promise.
-    invoke(args) {
-      if (args[REPLAY]) return
-      // Captured here: H5 deletes the callbacks from `args` before the other hooks run.
-      const { success, fail, complete, ...rest } = args
-      const control = createAbort()
-      // A copy: a replay must send the headers of the call, not what the caller's object holds by then.
-      const request: RelayRequest = { ...rest, header: { ...args.header }, kind: KINDS[api], signal: control.signal }
-      const stamped = relay.stamp(request)
-      // Mutated in place: the return value of a synchronous invoke is ignored.
-      args.url = stamped.request.url
-      args.header = stamped.request.header
-      calls.set(args, (current = { api, request, stamped, control, success, fail, complete }))
-    },
-    success: answered(false),
-    fail: answered(true),
-    complete(_res, args) {
-      if (calls.get(args)?.mine) return false
-    },
-    // Runs right after `invoke`, synchronously, with what the caller gets: the task (callbacks) or a promise.
-    returnValue(value) {
-      const call = current
-      current = undefined
-      if (!call || !value) return
-      const abort = value.abort
-      // A task's abort() cannot reach a call waiting for the refresh or a replay: ours does. On a promise
-      // (uni gives promise callers no task) it discards the answer and rejects with ABORTED.
-      value.abort = () => {
-        call.control.abort()
-        abort?.call(value)
-      }
-    },
   })
-
-  const hooks = Object.keys(KINDS).map((api) => [api, hooksFor(api)] as const)
-  for (const [api, h] of hooks) uni.addInterceptor(api, h)
-  const installed: InstalledRelay = Object.assign(relay, {
-    returnAfterLogin,
-    uninstall() {
-      for (const [api, h] of hooks) uni.removeInterceptor(api, h)
-      release()
-    },
-  })
-  const release = claim(UNIAPP, installed, (m) => logger.warn(m))
-  return installed
 }
 
 declare global {

@@ -8,6 +8,7 @@ import type { RunningServer } from '../../playground-server/server.js'
 import { tempFile } from '../../test/helpers/mini-platform.js'
 import { exchange, loginDirect, refresh } from '../../test/helpers/reference.js'
 import { loadUni } from '../../test/helpers/uni-runtime.js'
+import { trackUnhandled } from '../../test/helpers/unhandled.js'
 import type { UniPlatform, UniSim } from '../../test/helpers/uni-runtime.js'
 import type { RefreshContext } from '../../src/index.js'
 import { install } from './index.js'
@@ -438,6 +439,70 @@ describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('tokenrelay/uniapp on
     install({ baseURL: server.url, refresh }).uninstall()
     await get(`${server.url}/api/again`).catch(() => {})
     expect(hits('/api/again')).toEqual([[401, null]])
+  })
+  it('install() twice: the second relay replaces the first, one warning names both call sites, uninstall() is idempotent', async () => {
+    sim = await loadUni(platform)
+    const warn = vi.fn()
+    const logger = { log() {}, warn }
+    const first = install({ baseURL: server.url, refresh, logger })
+    await first.setCredentials(await loginDirect(server.url, `code-alice-first-${++logins}`))
+    const second = (relay = install({ baseURL: server.url, refresh, logger }))
+    await second.setCredentials(await loginDirect(server.url, `code-bob-second-${++logins}`))
+    await expect(get('/api/who')).resolves.toMatchObject({ statusCode: 200, data: { user: 'bob' } })
+    expect(server.stats().hits['/api/who'].map((h) => h.user)).toEqual(['bob'])
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] tokenrelay\/uniapp installed twice/)
+    expect(warn.mock.calls[0][0].match(/uniapp\.test\.ts:\d+:\d+/g)).toHaveLength(2)
+    first.uninstall()
+    await expect(get('/api/still')).resolves.toMatchObject({ statusCode: 200, data: { user: 'bob' } })
+    second.uninstall()
+    second.uninstall()
+    await get(`${server.url}/api/after`).catch(() => {})
+    expect(hits('/api/after')).toEqual([[401, null]])
+    expect(warn).toHaveBeenCalledTimes(1)
+  })
+
+  it('a throwing success or fail callback: complete still runs, last; the error is reported once; no unhandled rejection', async () => {
+    const unhandled = trackUnhandled()
+    try {
+      const warn = vi.fn()
+      await loggedIn(platform, { exchange: undefined, logger: { log() {}, warn } })
+      const events: string[] = []
+      const thrown = [new Error('success threw'), new Error('replayed success threw'), new Error('fail threw')]
+      const record = (name: string, error?: Error) => () => {
+        events.push(name)
+        if (error) throw error
+      }
+      // Answered at once: uni calls the callbacks.
+      uni.request({ url: '/api/ok', success: record('success', thrown[0]), fail: record('fail'), complete: record('complete') })
+      await vi.waitUntil(() => events.length >= 2)
+      // Expired, refreshed and replayed: tokenrelay calls them.
+      server.control({ expireAllNow: true })
+      uni.request({ url: '/api/replayed', success: record('success', thrown[1]), fail: record('fail'), complete: record('complete') })
+      await vi.waitUntil(() => events.length >= 4)
+      server.control({ revokeUser: 'alice', expireAllNow: true })
+      uni.request({ url: '/api/ended', success: record('success'), fail: record('fail', thrown[2]), complete: record('complete') })
+      await vi.waitUntil(() => events.length >= 6)
+      await sleep(50)
+      await unhandled.settle()
+      expect(events).toEqual(['success', 'complete', 'success', 'complete', 'fail', 'complete'])
+      for (const error of thrown) expect(warn.mock.calls.filter((c) => c.includes(error))).toHaveLength(1)
+      expect(unhandled.reasons).toEqual([])
+    } finally {
+      unhandled.stop()
+    }
+  })
+
+  it('a uni.login that yields no code ends the session: SESSION_EXPIRED, exchange never called, one navigation, no retry', async () => {
+    const exchangeCode = vi.fn(exchange)
+    await setup(platform, { exchange: exchangeCode, retry: { attempts: 2, backoffMs: 10 } })
+    let logins = 0
+    const platformApi = (globalThis as any)[alipay ? 'my' : 'wx']
+    platformApi[alipay ? 'getAuthCode' : 'login'] = (o: { success(r: object): void }) => void (logins++, setTimeout(() => o.success({})))
+    await expect(get('/api/first')).rejects.toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' })
+    expect(exchangeCode).not.toHaveBeenCalled()
+    expect(logins).toBe(1)
+    expect(sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
   })
 })
 

@@ -74,7 +74,7 @@ describe('tokenRelay() Vite plugin', () => {
     const out = p.transform(MAIN)!
     expect(out.code.match(/\.use\(__tokenrelayPlugin/g)).toHaveLength(1)
     expect(out.code).toContain('const app = createSSRApp(App).use(__tokenrelayPlugin, __tokenrelayConfig)\n')
-    expect(out.code).toContain(`import { TokenRelay as __tokenrelayPlugin } from 'tokenrelay/uniapp';`)
+    expect(out.code).toContain(`import { injectedPlugin as __tokenrelayPlugin } from 'tokenrelay/uniapp';`)
     expect(out.code).toContain(`import __tokenrelayConfig from "./tokenrelay.config.ts";`)
     // Every original line stays on its line number (imports are appended): `map: null` is honest.
     expect(out.code.split('\n').slice(0, MAIN.split('\n').length - 1)).toEqual(
@@ -109,7 +109,26 @@ describe('tokenRelay() Vite plugin', () => {
     expect(p.transform(code)).toBeNull()
     expect(p.ctx.warn).toHaveBeenCalledTimes(1)
     expect(p.ctx.warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] src\/main\.ts: no createSSRApp\(\.\.\.\) call found, so tokenrelay is NOT installed/)
-    expect(p.ctx.warn.mock.calls[0][0]).toContain('app.use(TokenRelay, options)')
+    expect(p.ctx.warn.mock.calls[0][0]).toContain('app.use(TokenRelayPlugin, options)')
+  })
+
+  it('warns, naming the file, when main.ts also calls app.use(TokenRelayPlugin, …) itself: two installs, the second replaces the first', () => {
+    write('src/tokenrelay.config.ts', CONFIG)
+    const p = plugin()
+    p.buildStart()
+    const manual = (name: string, imported: string) =>
+      MAIN.replace('  return { app }', `  app.use(${name}, { baseURL: 'https://api.example.com' })\n  return { app }`) + `import { ${imported} } from 'tokenrelay/uniapp'\n`
+    expect(p.transform(manual('TokenRelayPlugin', 'TokenRelayPlugin'))).not.toBeNull() // still installed: the manual one replaces it at run time
+    expect(p.ctx.warn).toHaveBeenCalledTimes(1)
+    expect(p.ctx.warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] src\/main\.ts calls app\.use\(TokenRelayPlugin, …\) itself/)
+    expect(p.ctx.warn.mock.calls[0][0]).toContain('src/tokenrelay.config.ts')
+    // The deprecated name, renamed on import, counts too.
+    p.transform(manual('Relay', 'TokenRelay as Relay'))
+    expect(p.ctx.warn).toHaveBeenCalledTimes(2)
+    // Words in comments do not (the playground's main.ts explains the plugin that way).
+    const commented = `// app.use(TokenRelay, config): import { TokenRelay } from 'tokenrelay/uniapp'\n/* app.use(TokenRelay, x) */\n` + MAIN
+    p.transform(commented)
+    expect(p.ctx.warn).toHaveBeenCalledTimes(2)
   })
 
   it('fails the build, naming the file, when the config module is missing', () => {
@@ -151,7 +170,7 @@ describe('in a real Vite build', () => {
     write('src/tokenrelay.config.ts', CONFIG)
     const result = await lib([tokenRelay()])
     const code = (Array.isArray(result) ? result[0] : result).output[0].code
-    expect(code).toMatch(/createSSRApp\(App\)\.use\(TokenRelay, /)
+    expect(code).toMatch(/createSSRApp\(App\)\.use\(injectedPlugin, /)
     expect(code).toContain('https://api.example.com')
     expect(code).toMatch(/from ["']tokenrelay\/uniapp["']/)
   })

@@ -6,7 +6,7 @@ import type { Plugin } from 'vite'
 
 export interface TokenRelayViteOptions {
   /**
-   * Module whose default export is the options of `app.use(TokenRelay, options)` (functions allowed:
+   * Module whose default export is the options of `app.use(TokenRelayPlugin, options)` (functions allowed:
    * `refresh`, `exchange`…). Relative to the Vite root.
    * @default 'src/tokenrelay.config.ts'
    */
@@ -108,11 +108,53 @@ export function findCallEnd(code: string, name: string): number {
   return -1
 }
 
+/** `code` with its comments blanked out (strings and template literals kept): what the code says, not its notes. */
+function withoutComments(code: string): string {
+  let out = ''
+  let i = 0
+  while (i < code.length) {
+    const c = code[i]
+    if (c === '/' && (code[i + 1] === '/' || code[i + 1] === '*')) {
+      const line = code[i + 1] === '/'
+      const end = line ? code.indexOf('\n', i) : code.indexOf('*/', i + 2)
+      const stop = end < 0 ? code.length : line ? end : end + 2
+      out += code.slice(i, stop).replace(/[^\n]/g, ' ')
+      i = stop
+    } else if (c === '"' || c === "'" || c === '`') {
+      let j = i + 1
+      while (j < code.length && code[j] !== c) j += code[j] === '\\' ? 2 : 1
+      out += code.slice(i, j + 1)
+      i = j + 1
+    } else {
+      out += c
+      i++
+    }
+  }
+  return out
+}
+
+/**
+ * The name under which `code` calls `app.use(…)` with tokenrelay's Vue plugin itself (`TokenRelayPlugin`, or
+ * its old name `TokenRelay`, as imported from tokenrelay/uniapp), if it does.
+ * @internal exported for tests
+ */
+export function manualUse(code: string): string | undefined {
+  const text = withoutComments(code)
+  const imports = /import\s*\{([^}]*)\}\s*from\s*['"]tokenrelay\/uniapp['"]/g
+  for (let m = imports.exec(text); m; m = imports.exec(text)) {
+    for (const spec of m[1].split(',')) {
+      const [imported, local = imported] = spec.trim().split(/\s+as\s+/)
+      if ((imported === 'TokenRelayPlugin' || imported === 'TokenRelay') && new RegExp(`\\.use\\(\\s*${local.replace(/\$/g, '\\$')}\\s*[,)]`).test(text)) return imported
+    }
+  }
+}
+
 /**
  * Vite plugin for uni-app: installs tokenrelay in the app's entry, so `src/main.ts` stays as generated.
- * It rewrites `createSSRApp(App)` into `createSSRApp(App).use(TokenRelay, config)`, with `config` the
- * default export of your config module, and warns (naming the file) when it finds no `createSSRApp(...)`.
- * A missing config module fails the build.
+ * It rewrites `createSSRApp(App)` into `createSSRApp(App).use(…, config)` (tokenrelay's Vue plugin, with
+ * `config` the default export of your config module), and warns (naming the file) when it finds no
+ * `createSSRApp(...)`, or when the entry also calls `app.use(TokenRelayPlugin, …)` itself: that second
+ * install replaces the first at run time. A missing config module fails the build.
  * @example
  * // vite.config.ts
  * import uni from '@dcloudio/vite-plugin-uni'
@@ -136,7 +178,7 @@ export function tokenRelay(options: TokenRelayViteOptions = {}): Plugin {
     if (!file) {
       ctx.error(
         `[tokenrelay] config module ${show(given)} not found (${options.config ? `tokenRelay({ config: '${options.config}' })` : 'the default of tokenRelay()'} in vite.config.ts). ` +
-          `Create it with \`export default { baseURL, refresh }\` (the options of app.use(TokenRelay, options)) or fix the path.`,
+          `Create it with \`export default { baseURL, refresh }\` (the options of app.use(TokenRelayPlugin, options)) or fix the path.`,
       )
     }
     return file!
@@ -166,9 +208,16 @@ export function tokenRelay(options: TokenRelayViteOptions = {}): Plugin {
       if (end < 0) {
         ctx.warn(
           `[tokenrelay] ${where}: no createSSRApp(...) call found, so tokenrelay is NOT installed. ` +
-            `Call it in ${where} yourself: import { TokenRelay } from '${MODULE}', then app.use(TokenRelay, options) after createSSRApp(App).`,
+            `Call it in ${where} yourself: import { TokenRelayPlugin } from '${MODULE}', then app.use(TokenRelayPlugin, options) after createSSRApp(App).`,
         )
         return null
+      }
+      const manual = manualUse(code)
+      if (manual) {
+        ctx.warn(
+          `[tokenrelay] ${where} calls app.use(${manual}, …) itself, and tokenRelay() in vite.config.ts installs tokenrelay there too ` +
+            `(with ${show(config)}): the second install replaces the first, whose options no longer apply. Keep one: remove tokenRelay() from vite.config.ts, or that app.use line.`,
+        )
       }
       let spec = slash(relative(dirname(file), config))
       if (!spec.startsWith('.') && !isAbsolute(spec)) spec = './' + spec
@@ -178,7 +227,7 @@ export function tokenRelay(options: TokenRelayViteOptions = {}): Plugin {
         code.slice(0, end) +
         `.use(${PLUGIN}, ${CONFIG})` +
         code.slice(end) +
-        `\nimport { TokenRelay as ${PLUGIN} } from '${MODULE}';\nimport ${CONFIG} from ${JSON.stringify(spec)};\n`
+        `\nimport { injectedPlugin as ${PLUGIN} } from '${MODULE}';\nimport ${CONFIG} from ${JSON.stringify(spec)};\n`
       return { code: out, map: null }
     },
     buildEnd(error) {

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { API, fakeBackend } from '../../test/helpers/fake-backend.js'
 import { createTokenRelay } from '../../src/index.js'
 import type { InstalledRelay } from './index.js'
-import { RELAY_KEY, TokenRelay, useRelay, useTokenRelay } from './index.js'
+import { RELAY_KEY, TokenRelay, TokenRelayPlugin, useRelay, useTokenRelay } from './index.js'
+import { injectedPlugin } from './vue.js'
 
 const flush = async () => {
   await new Promise((r) => setTimeout(r, 0))
@@ -87,7 +88,7 @@ describe('useTokenRelay (Vue)', () => {
   })
 
   it('without an installed relay it says what to do', () => {
-    expect(() => useTokenRelay()).toThrow(/app\.use\(TokenRelay, options\) in src\/main\.ts/)
+    expect(() => useTokenRelay()).toThrow(/app\.use\(TokenRelayPlugin, options\) in src\/main\.ts/)
   })
 })
 
@@ -130,5 +131,28 @@ describe('app.use(TokenRelay, options)', () => {
     const app = createApp({ render: () => null }).use(TokenRelay, { baseURL: API })
     installed = app.config.globalProperties.$relay
     expect(useRelay()).toBe(installed)
+  })
+  it('TokenRelay is the deprecated name of TokenRelayPlugin (the core type is also called TokenRelay)', () => {
+    expect(TokenRelay).toBe(TokenRelayPlugin)
+  })
+
+  it('with the Vite plugin in the build, a manual app.use(TokenRelayPlugin, options) is reported once and its options apply', () => {
+    vi.stubGlobal('uni', fakeUni())
+    const warn = vi.fn()
+    const vueWarn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const logger = { log() {}, warn }
+    // What tokenrelay/uniapp/vite injects after createSSRApp(App), then the app's own line.
+    const app = createApp({ render: () => null })
+      .use(injectedPlugin, { baseURL: 'https://config.example', logger })
+      .use(TokenRelayPlugin, { baseURL: 'https://manual.example', logger })
+    installed = app.config.globalProperties.$relay
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] tokenrelay\/uniapp\/vite already installed the relay/)
+    expect(warn.mock.calls[0][0]).toMatch(/app\.use\(TokenRelayPlugin, options\) \(at [^)]*vue\.test\.ts:\d+:\d+\) replaces it/)
+    expect(installed.isAllowed('https://manual.example/me')).toBe(true)
+    expect(installed.isAllowed('https://config.example/me')).toBe(false)
+    expect(app.runWithContext(() => useRelay())).toBe(installed)
+    expect(vueWarn).not.toHaveBeenCalled() // no "App already provides property" either
+    vueWarn.mockRestore()
   })
 })

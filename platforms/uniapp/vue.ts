@@ -1,27 +1,49 @@
 import type { App, ComputedRef, InjectionKey } from 'vue'
 import { computed, getCurrentScope, hasInjectionContext, inject, onScopeDispose, shallowRef } from 'vue'
 import type { Credentials, TokenRelay as Relay } from '../../src/index.js'
+import { asPlugin, callSite } from '../shared/registry.js'
 import { relayStore } from '../shared/state.js'
 import type { InstalledRelay, PlatformOptions } from './adapter.js'
-import { install, installedRelay } from './adapter.js'
+import { installUni, installedRelay } from './adapter.js'
 
-/** What `app.use(TokenRelay, options)` provides to every component. */
+/** What `app.use(TokenRelayPlugin, options)` provides to every component. */
 export const RELAY_KEY: InjectionKey<InstalledRelay> = Symbol('tokenrelay')
 
 /**
- * The Vue plugin: installs the uni-app adapter (`install(options)`) once, when the app is created, and
- * provides the relay to components (`useRelay()`, `useTokenRelay()`, `this.$relay`).
+ * The Vue plugin: installs the uni-app adapter (`install(options)`) when the app is created, and provides
+ * the relay to components (`useRelay()`, `useTokenRelay()`, `this.$relay`). With `tokenrelay/uniapp/vite`
+ * in vite.config.ts the build already does this: an `app.use` of your own replaces the plugin's install
+ * (with a warning).
  * @example
  * // src/main.ts
  * const app = createSSRApp(App)
- * app.use(TokenRelay, { baseURL: 'https://api.example.com', refresh, exchange, loginPage: '/pages/login/index' })
+ * app.use(TokenRelayPlugin, { baseURL: 'https://api.example.com', refresh, exchange, loginPage: '/pages/login/index' })
  */
-export const TokenRelay = {
+export const TokenRelayPlugin = {
   install(app: App, options: PlatformOptions = {}): void {
-    const relay = install(options)
-    app.provide(RELAY_KEY, relay)
+    // Two frames up: Vue's app.use, then the app's own line.
+    const relay = installUni(options, { site: callSite(2), call: 'app.use(TokenRelayPlugin, options)' })
+    // Assigned, not provide()d: a second install (the Vite plugin's, then the app's own) replaces the first
+    // without Vue's "already provides" warning; the registry has said what happened.
+    app._context.provides[RELAY_KEY as symbol] = relay
     app.config.globalProperties.$relay = relay
   },
+}
+
+/**
+ * The Vue plugin's former name, kept working.
+ * @deprecated Use `TokenRelayPlugin` (`TokenRelay` is also the name of the relay's type in `tokenrelay`).
+ */
+export const TokenRelay = TokenRelayPlugin
+
+/**
+ * @internal What `tokenrelay/uniapp/vite` injects after `createSSRApp(...)`: `TokenRelayPlugin`, as a
+ * separate object so that Vue also runs an `app.use(TokenRelayPlugin, options)` the app calls itself
+ * (Vue skips a plugin it has seen), and marked, so that one is reported as replacing the build's.
+ */
+export const injectedPlugin = {
+  install: (app: App, options: PlatformOptions = {}): void =>
+    asPlugin({ by: 'tokenrelay/uniapp/vite' }, () => TokenRelayPlugin.install(app, options)),
 }
 
 /**
@@ -30,7 +52,7 @@ export const TokenRelay = {
  */
 export function useRelay(): InstalledRelay {
   const relay = (hasInjectionContext() && inject(RELAY_KEY, null)) || installedRelay()
-  if (!relay) throw new Error('[tokenrelay] nothing installed: call app.use(TokenRelay, options) in src/main.ts')
+  if (!relay) throw new Error('[tokenrelay] nothing installed: call app.use(TokenRelayPlugin, options) in src/main.ts')
   return relay
 }
 
@@ -69,7 +91,7 @@ export function useTokenRelay(relay?: Relay): TokenRelaySession {
 
 declare module 'vue' {
   interface ComponentCustomProperties {
-    /** The relay `app.use(TokenRelay, options)` installed. */
+    /** The relay `app.use(TokenRelayPlugin, options)` installed. */
     $relay: InstalledRelay
   }
 }

@@ -1,7 +1,8 @@
 import type { TokenStorage } from '../../src/index.js'
-import { promisify } from '../shared/install.js'
-import type { Call, CallbackPlatform } from '../shared/patch.js'
-import { patchNetwork, wrapNetwork } from '../shared/patch.js'
+import { promisify } from '../shared/callbacks.js'
+import type { CallbackPlatform, NetworkFn } from '../shared/patch.js'
+import { installNetwork, wrapNetwork } from '../shared/patch.js'
+import { callSite } from '../shared/registry.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 
 export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
@@ -24,8 +25,8 @@ export const wxStorage = (w: WxLike): TokenStorage => ({
   remove: (key) => w.removeStorageSync(key),
 })
 
-/** `wx.login()` → a code for the app's server to exchange (code2Session). */
-export const wxLoginCode = (w: WxLike = wx) => promisify<{ code: string }>((o) => w.login(o)).then((r) => r.code)
+/** `wx.login()` → a code for the app's server to exchange (code2Session); undefined when it gave none. */
+export const wxLoginCode = (w: WxLike = wx) => promisify<{ code?: string }>((o) => w.login(o)).then((r) => r && r.code)
 
 /**
  * The relay and wrapped request functions, without touching the global `wx`.
@@ -34,10 +35,10 @@ export const wxLoginCode = (w: WxLike = wx) => promisify<{ code: string }>((o) =
 export const createWxRelay = (options: PlatformOptions = {}, w: WxLike = wx) =>
   wrapNetwork(options, w, {
     transport:
-      (call: Call) =>
+      (send: NetworkFn) =>
       ({ kind: _kind, auth: _auth, signal, ...params }, onTask) =>
         new Promise((resolve, reject) => {
-          const task = call({ ...params, success: resolve, fail: reject })
+          const task = send({ ...params, success: resolve, fail: reject })
           onTask(task)
           if (signal) signal.addEventListener('abort', () => task.abort())
         }),
@@ -48,10 +49,12 @@ export const createWxRelay = (options: PlatformOptions = {}, w: WxLike = wx) =>
 
 /**
  * Routes `wx.request`, `wx.uploadFile` and `wx.downloadFile` through one relay, so existing code keeps
- * working unchanged, callbacks or promises. Don't combine with the Taro or uni-app adapter.
+ * working unchanged, callbacks or promises. Don't combine with the Taro or uni-app adapter. A second
+ * install() replaces the first (with a warning naming both calls); `uninstall()` may be called twice.
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, loginPage: '/pages/login/index' })
  */
-export const install = (options: PlatformOptions = {}, w: WxLike = wx): InstalledRelay => patchNetwork('wx', w, createWxRelay(options, w), options)
+export const install = (options: PlatformOptions = {}, w: WxLike = wx): InstalledRelay =>
+  installNetwork('wx', w, options, { site: callSite() }, () => createWxRelay(options, w))
 
 declare global {
   // `auth: false` on wx's own option types (miniprogram-api-typings), no casts needed.

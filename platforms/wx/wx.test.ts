@@ -4,6 +4,7 @@ import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import { createWx, tempFile } from '../../test/helpers/mini-platform.js'
 import { exchange, loginDirect, refresh } from '../../test/helpers/reference.js'
+import { trackUnhandled } from '../../test/helpers/unhandled.js'
 import { install } from './index.js'
 import type { InstalledRelay, PlatformOptions } from './index.js'
 
@@ -11,6 +12,9 @@ let server: RunningServer
 let sim: ReturnType<typeof createWx>
 let relay: InstalledRelay | undefined
 
+const raise = (error: Error) => {
+  throw error
+}
 
 type Res = { statusCode: number; data: any; tempFilePath?: string }
 /** The stubbed global, as app code sees it after install(). */
@@ -233,5 +237,71 @@ describe('tokenrelay/wx', () => {
     expect(sim.wx.request).toBe(originals.request)
     expect(sim.wx.uploadFile).toBe(originals.uploadFile)
     expect(sim.wx.downloadFile).toBe(originals.downloadFile)
+  })
+  it('install() twice: the second relay replaces the first, one warning names both call sites, uninstall() is idempotent', async () => {
+    sim = createWx()
+    vi.stubGlobal('wx', sim.wx)
+    const original = sim.wx.request
+    const warn = vi.fn()
+    const logger = { log() {}, warn }
+    const first = install({ baseURL: server.url, refresh, logger })
+    await first.setCredentials(await loginDirect(server.url, 'code-alice-first'))
+    const second = (relay = install({ baseURL: server.url, refresh, logger }))
+    await second.setCredentials(await loginDirect(server.url, 'code-bob-second'))
+    // The platform sees the second relay's token, sent once: nothing of the first is left around it.
+    await expect(get('/api/who')).resolves.toMatchObject({ statusCode: 200, data: { user: 'bob' } })
+    expect(server.stats().hits['/api/who'].map((h) => h.user)).toEqual(['bob'])
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] tokenrelay\/wx installed twice/)
+    expect(warn.mock.calls[0][0].match(/wx\.test\.ts:\d+:\d+/g)).toHaveLength(2)
+    // The first was uninstalled by the second: uninstalling it again touches nothing.
+    first.uninstall()
+    expect(sim.wx.request).not.toBe(original)
+    second.uninstall()
+    second.uninstall()
+    expect(sim.wx.request).toBe(original)
+    expect(warn).toHaveBeenCalledTimes(1)
+  })
+
+  it('a throwing success or fail callback: complete still runs, last; the error is reported once; no unhandled rejection', async () => {
+    const unhandled = trackUnhandled()
+    try {
+      const warn = vi.fn()
+      await loggedIn({ exchange: undefined, logger: { log() {}, warn } })
+      const events: string[] = []
+      const thrown = [new Error('success threw'), new Error('fail threw')]
+      wx.request({
+        url: '/api/ok',
+        success: () => (events.push('success'), raise(thrown[0])),
+        fail: () => events.push('fail'),
+        complete: () => events.push('complete'),
+      })
+      await vi.waitUntil(() => events.length >= 2)
+      server.control({ revokeUser: 'alice', expireAllNow: true })
+      wx.request({
+        url: '/api/ended',
+        success: () => events.push('success'),
+        fail: () => (events.push('fail'), raise(thrown[1])),
+        complete: () => events.push('complete'),
+      })
+      await vi.waitUntil(() => events.length >= 4)
+      await unhandled.settle()
+      expect(events).toEqual(['success', 'complete', 'fail', 'complete'])
+      for (const error of thrown) expect(warn.mock.calls.filter((c) => c.includes(error))).toHaveLength(1)
+      expect(unhandled.reasons).toEqual([])
+    } finally {
+      unhandled.stop()
+    }
+  })
+
+  it('a wx.login that yields no code ends the session: SESSION_EXPIRED, exchange never called, one navigation, no retry', async () => {
+    const exchangeCode = vi.fn(exchange)
+    setup({ exchange: exchangeCode, retry: { attempts: 2, backoffMs: 10 } })
+    let logins = 0
+    sim.wx.login = (o: { success(r: object): void }) => void (logins++, setTimeout(() => o.success({ errMsg: 'login:ok' })))
+    await expect(get('/api/first')).rejects.toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' })
+    expect(exchangeCode).not.toHaveBeenCalled()
+    expect(logins).toBe(1)
+    expect(sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
   })
 })

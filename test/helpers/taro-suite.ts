@@ -10,9 +10,86 @@ import { tempFile } from './mini-platform.js'
 import { exchange, loginDirect, refresh } from './reference.js'
 import type { SimSetup, TaroEnv } from './taro-runtime.js'
 import { loadTaro } from './taro-runtime.js'
+import { trackUnhandled } from './unhandled.js'
 
 export type Res = { statusCode: number; data: any; header?: Record<string, string>; tempFilePath?: string; errMsg?: string }
 type Loaded = Awaited<ReturnType<typeof loadTaro>>
+type Obj = Record<string, any>
+
+const raise = (error: Error) => {
+  throw error
+}
+
+/**
+ * The XMLHttpRequest of `@tarojs/plugin-http` (not installed here), as far as axios's xhr adapter reads it:
+ * `send()` calls `Taro.request` with success/fail/complete and keeps the task, never the promise. A
+ * non-2xx on the fail path (Alipay) counts as an answer; a failure without a status fires `onerror`.
+ */
+export function pluginHttpXhr(Taro: Obj) {
+  return class XMLHttpRequest {
+    readyState = 0
+    status = 0
+    statusText = ''
+    response: unknown = null
+    responseText: unknown = null
+    responseType = ''
+    timeout = 0
+    withCredentials = true
+    onloadend: ((e: object) => void) | null = null
+    onerror: ((e: object) => void) | null = null
+    onabort: ((e: object) => void) | null = null
+    ontimeout: ((e: object) => void) | null = null
+    private method = 'GET'
+    private url = ''
+    private header: Record<string, string> = {}
+    private received: Record<string, string> = {}
+    private task: { abort(): void } | null = null
+    open(method: string, url: string) {
+      this.method = method
+      this.url = url
+      this.readyState = 1
+    }
+    setRequestHeader(name: string, value: string) {
+      this.header[name] = value
+    }
+    getAllResponseHeaders() {
+      return Object.keys(this.received)
+        .map((k) => `${k}: ${this.received[k]}`)
+        .join('\r\n')
+    }
+    abort() {
+      if (this.task) this.task.abort()
+      if (this.onabort) this.onabort({})
+    }
+    send(data: unknown) {
+      this.task = Taro.request({
+        url: this.url,
+        data: data || {},
+        header: { ...this.header },
+        method: this.method,
+        dataType: this.responseType === 'json' ? 'json' : 'text',
+        responseType: 'text',
+        success: (res: Obj) => this.answer(res.statusCode, res.header, res.data),
+        fail: (err: Obj) => {
+          if (err.status) return this.answer(err.status, err.headers, err)
+          this.statusText = err.errMsg || err.errorMessage
+          if (this.onerror) this.onerror({})
+        },
+        complete: () => {
+          this.task = null
+          this.readyState = 4
+          if (this.status && this.onloadend) this.onloadend({})
+        },
+      })
+    }
+    private answer(status: number, header: Record<string, string> | undefined, data: unknown) {
+      this.status = status
+      this.received = header || {}
+      this.readyState = 2
+      this.response = this.responseText = data
+    }
+  }
+}
 
 
 /** Registers the hooks; the returned object's getters are valid inside tests. */
@@ -467,5 +544,108 @@ export function sharedTaroTests(t: TaroContext) {
     expect(t.server.stats().hits['/api/cleaned'].map((h) => h.generation)).toEqual([null])
     t.setup()
     await expect(t.get('/api/reinstalled')).resolves.toMatchObject({ statusCode: 200 })
+  })
+  it('install() twice: the second relay replaces the first, one warning names both call sites, uninstall() is idempotent', async () => {
+    const originals = { uploadFile: t.Taro.uploadFile, downloadFile: t.Taro.downloadFile }
+    const warn = vi.fn()
+    const logger = { log() {}, warn }
+    const first = t.setup({ logger })
+    await first.setCredentials(await loginDirect(t.server.url, 'code-alice-first'))
+    const second = t.adapter.install({ baseURL: t.server.url, refresh, logger })
+    try {
+      await second.setCredentials(await loginDirect(t.server.url, 'code-bob-second'))
+      await expect(t.get('/api/who')).resolves.toMatchObject({ statusCode: 200, data: { user: 'bob' } })
+      expect(t.server.stats().hits['/api/who'].map((h) => h.user)).toEqual(['bob'])
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] tokenrelay\/taro installed twice/)
+      expect(warn.mock.calls[0][0].match(/taro-suite\.ts:\d+:\d+/g)).toHaveLength(2)
+      first.uninstall()
+      expect(t.Taro.uploadFile).not.toBe(originals.uploadFile)
+      expect(t.adapter.installedRelay()).toBe(second)
+    } finally {
+      second.uninstall()
+      second.uninstall()
+    }
+    expect(t.Taro.uploadFile).toBe(originals.uploadFile)
+    expect(t.Taro.downloadFile).toBe(originals.downloadFile)
+    expect(t.adapter.installedRelay()).toBeUndefined()
+    expect(warn).toHaveBeenCalledTimes(1)
+  })
+
+  it("a manual install() over the CLI plugin's is warned about: the plugin, its config file and its loginPage are named", async () => {
+    const warn = vi.fn()
+    const logger = { log() {}, warn }
+    t.sim.stack.splice(0) // (loaded.reset() ran in beforeEach)
+    const byPlugin = t.adapter.pluginInstall('src/tokenrelay.config.ts', () =>
+      t.adapter.install({ baseURL: t.server.url, refresh, loginPage: '/pages/login/index', logger }),
+    )
+    expect(warn).not.toHaveBeenCalled()
+    const manual = t.adapter.install({ baseURL: t.server.url, refresh, logger })
+    try {
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(warn.mock.calls[0][0]).toMatch(
+        /^\[tokenrelay\] tokenrelay\/taro\/plugin already installed the relay from src\/tokenrelay\.config\.ts; a manual install\(\) \(at [^)]*taro-suite\.ts:\d+:\d+\) replaces it/,
+      )
+      expect(warn.mock.calls[0][0]).toContain("loginPage '/pages/login/index'")
+      expect(t.adapter.installedRelay()).toBe(manual)
+      byPlugin.uninstall() // already uninstalled by the manual install: harmless
+      expect(t.adapter.installedRelay()).toBe(manual)
+    } finally {
+      manual.uninstall()
+    }
+  })
+
+  it('a throwing success or fail callback: complete still runs, last; the error is reported once; no unhandled rejection', async () => {
+    const unhandled = trackUnhandled()
+    try {
+      const warn = vi.fn()
+      await t.loggedIn({ exchange: undefined, logger: { log() {}, warn } })
+      const events: string[] = []
+      const thrown = [new Error('success threw'), new Error('fail threw')]
+      const record = (name: string, error?: Error) => () => (events.push(name), error && raise(error))
+      t.Taro.request({ url: '/api/ok', success: record('success', thrown[0]), fail: record('fail'), complete: record('complete') })
+      await vi.waitUntil(() => events.length >= 2)
+      t.server.control({ revokeUser: 'alice', expireAllNow: true })
+      t.Taro.request({ url: '/api/ended', success: record('success'), fail: record('fail', thrown[1]), complete: record('complete') })
+      await vi.waitUntil(() => events.length >= 4)
+      await unhandled.settle()
+      expect(events).toEqual(['success', 'complete', 'fail', 'complete'])
+      for (const error of thrown) expect(warn.mock.calls.filter((c) => c.includes(error))).toHaveLength(1)
+      expect(unhandled.reasons).toEqual([])
+    } finally {
+      unhandled.stop()
+    }
+  })
+
+  it('axios over @tarojs/plugin-http (callbacks passed, the promise dropped): a session end rejects axios, no unhandled rejection', async () => {
+    await t.loggedIn({ exchange: undefined })
+    const unhandled = trackUnhandled()
+    vi.stubGlobal('XMLHttpRequest', pluginHttpXhr(t.Taro))
+    try {
+      // Imported after the stub: axios decides at import whether its xhr adapter is available.
+      const axios = (await import('axios')).default
+      const client = axios.create({ baseURL: t.server.url, adapter: 'xhr' })
+      await expect(client.get('/api/before')).resolves.toMatchObject({ status: 200, data: { generation: 1 } })
+      t.server.control({ revokeUser: 'alice', expireAllNow: true })
+      await expect(client.get('/api/after')).rejects.toMatchObject({ code: 'ERR_NETWORK' })
+      await unhandled.settle()
+      expect(unhandled.reasons).toEqual([])
+      expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
+    } finally {
+      unhandled.stop()
+      vi.unstubAllGlobals()
+    }
+  })
+
+  it('a Taro.login that yields no code ends the session: SESSION_EXPIRED, exchange never called, one navigation, no retry', async () => {
+    const exchangeCode = vi.fn(exchange)
+    t.setup({ exchange: exchangeCode, retry: { attempts: 2, backoffMs: 10 } })
+    let logins = 0
+    // Taro H5's login stub succeeds without a code; on Alipay Taro.login is my.getAuthCode (authCode → code).
+    t.sim.api[t.env === 'alipay' ? 'getAuthCode' : 'login'] = (o: Obj) => void (logins++, setTimeout(() => o.success({ errMsg: 'login:ok' })))
+    await expect(t.get('/api/first')).rejects.toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' })
+    expect(exchangeCode).not.toHaveBeenCalled()
+    expect(logins).toBe(1)
+    expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
   })
 }
