@@ -3,8 +3,8 @@ import App from './App.vue'
 
 export function createApp() {
   // tokenRelay() in vite.config.ts turns the next line into
-  //   createSSRApp(App).use(TokenRelay, config)   (config: src/tokenrelay.config.ts)
-  // Without the plugin, write that app.use yourself: import { TokenRelay } from 'tokenrelay/uniapp'.
+  //   createSSRApp(App).use(TokenRelayPlugin, config)   (config: src/tokenrelay.config.ts)
+  // Without the plugin, write that app.use yourself: import { TokenRelayPlugin } from 'tokenrelay/uniapp'.
   const app = createSSRApp(App)
   return { app }
 }

@@ -1,4 +1,4 @@
-// The options of `app.use(TokenRelay, options)`. vite.config.ts points tokenRelay({ config }) here, and the
+// The options of `app.use(TokenRelayPlugin, options)`. vite.config.ts points tokenRelay({ config }) here, and the
 // plugin adds that app.use to src/main.ts at build time. Plain app code: functions are fine.
 import type { Credentials, RefreshContext } from 'tokenrelay'
 import type { PlatformOptions } from 'tokenrelay/uniapp'
