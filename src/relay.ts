@@ -132,6 +132,18 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     return out
   }
 
+  /**
+   * Why a request should wait for a refresh before going out: a known expiry that has passed or is near,
+   * or no credentials yet with a login strategy. Without a way to refresh, a token is used until it has
+   * really expired (then the flight ends the session).
+   */
+  function due(): RefreshContext['reason'] | null {
+    const creds = session.creds
+    if (!creds) return login ? 'login' : null
+    const state = session.due()
+    return state == 'expired' || (state == 'ahead' && ((refresh && creds.refreshToken) || login)) ? state : null
+  }
+
   const loggedOut = () => session.ended || new TokenRelayError('LOGGED_OUT', 'the session this request started in has ended')
 
   /** The one loop behind send() and receive(): wait, send, and on an expiry answer refresh once and replay. */
@@ -149,11 +161,8 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       if (signal?.aborted) throw abortError(signal)
       if (mine && mine != session.id) throw loggedOut()
       const creds = session.creds
-      const state = creds ? session.due(clock.now()) : login && 'login'
-      // Without a way to refresh, a token is used until it has really expired.
-      const canRefresh = !creds || (refresh && creds.refreshToken) || login || state == 'expired'
-      if (flights.current || (!waited && !session.ended && state && canRefresh)) {
-        const reason = flights.current ? flights.current.reason : state == 'ahead' ? 'ahead' : state == 'expired' ? 'expired' : 'login'
+      const reason = flights.current ? flights.current.reason : waited || session.ended ? null : due()
+      if (reason) {
         waited = true
         emit('queued', { request })
         try {

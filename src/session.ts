@@ -174,9 +174,11 @@ export function createSession({ storage, storageKey, storageTimeoutMs, refreshAh
   }
 
   /** `'expired'` when the known expiry has passed, `'ahead'` when it is within the refresh-ahead window. */
-  function due(now: number): 'expired' | 'ahead' | null {
+  function due(): 'expired' | 'ahead' | null {
     const at = creds && creds.expiresAt
-    return at == null ? null : now >= at ? 'expired' : now >= at - aheadMs ? 'ahead' : null
+    if (at == null) return null
+    const now = clock.now()
+    return now >= at ? 'expired' : now >= at - aheadMs ? 'ahead' : null
   }
 
   function load(raw: unknown): void {
