@@ -4,34 +4,21 @@
  * CLI: `node playground-server [--port N] [--host H] [--log]`.
  * Port from --port, else $PORT, else 0 (ephemeral). Closes on SIGINT/SIGTERM.
  */
+import { parseArgs } from 'node:util'
 import { startServer } from './server.js'
-
-/**
- * @param {string[]} argv
- * @returns {{ port?: string, host?: string, log: boolean, help: boolean }}
- */
-function parseArgs(argv) {
-  /** @type {{ port?: string, host?: string, log: boolean, help: boolean }} */
-  const out = { log: false, help: false }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
-    if (flag === '--port' || flag === '--host') {
-      const value = inline !== undefined ? inline : argv[++i]
-      if (value === undefined) throw new Error(`${flag} needs a value`)
-      if (flag === '--port') out.port = value
-      else out.host = value
-    } else if (flag === '--log') out.log = true
-    else if (flag === '--help' || flag === '-h') out.help = true
-    else throw new Error(`unknown argument: ${arg}`)
-  }
-  return out
-}
 
 async function main() {
   let args
   try {
-    args = parseArgs(process.argv.slice(2))
+    args = parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        log: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values
   } catch (error) {
     console.error(`tokenrelay reference server: ${/** @type {Error} */ (error).message}`)
     process.exitCode = 2
