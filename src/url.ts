@@ -20,14 +20,16 @@ export function originOf(url: string): string | null {
   // Userinfo (`https://good.com@evil.com`) must not fool the host check: the host starts after the last `@`.
   const m = /^([a-z][a-z\d+.-]*):\/\/(?:[^/?#]*@)?(\[[^\]]*\]|[^:/?#@]+)(?::(\d*))?(?:[/?#]|$)/i.exec(url)
   if (!m) return null
-  let host: string
-  try {
-    // Browsers percent-decode the host (`api%2Eexample.com` is api.example.com).
-    host = decodeURIComponent(m[2]).toLowerCase()
-  } catch {
-    return null
+  let host = m[2].toLowerCase()
+  if (host.indexOf('%') >= 0) {
+    try {
+      // Browsers percent-decode the host (`api%2Eexample.com` is api.example.com).
+      host = decodeURIComponent(host)
+    } catch {
+      return null
+    }
+    if (/[\0-\x20%/\\?#@]/.test(host)) return null // what a WHATWG parser refuses as a host
   }
-  if (/[\0-\x20%/\\?#@]/.test(host)) return null // what a WHATWG parser refuses as a host
   const scheme = m[1].toLowerCase()
   const port = m[3] ? String(+m[3]) : ''
   return `${scheme}://${host}${port && port != DEFAULT_PORTS[scheme] ? ':' + port : ''}`
@@ -49,7 +51,17 @@ export function resolveURL(url: string, base: string | undefined): string {
 export function allowList(baseURL: string | undefined, origins: (string | RegExp)[] | undefined, logger: { warn(message: string): void }) {
   const list = baseURL || origins ? [baseURL, ...(origins || [])].map((x) => (typeof x == 'string' ? originOf(x) : x)) : null
   let warned = false
+  // Apps call a handful of URLs over and over: remember the last verdicts instead of parsing each time.
+  const memo = new Map<string, boolean>()
   return (url: string): boolean => {
+    let verdict = memo.get(url)
+    if (verdict === undefined) {
+      if (memo.size >= 64) memo.clear()
+      memo.set(url, (verdict = decide(url)))
+    }
+    return verdict
+  }
+  function decide(url: string): boolean {
     if (ambiguous(url)) return false
     if (!list) {
       if (!warned) logger.warn('[tokenrelay] no baseURL or origins: the token goes to every host')
