@@ -426,6 +426,49 @@ describe('reference server', () => {
       expect(json.status).toBe(400)
     })
 
+    it('caps the whole upload at maxBodyBytes, with or without a content-length (413 as text/plain)', async () => {
+      const s = await startServer({ maxBodyBytes: 4096 })
+      try {
+        const sc = client(s)
+        const pair = await sc.login('alice')
+        const check = async (res: Response) => {
+          expect(res.status).toBe(413)
+          expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
+          expect(JSON.parse(await res.text())).toMatchObject({ error: 'payload_too_large' })
+        }
+        const form = new FormData()
+        form.append('file', new Blob([new Uint8Array(10_000)]), 'big.bin')
+        await check(await sc.api('/api/upload', pair.accessToken, { method: 'POST', body: form }))
+        // Chunked, and every part small: only the total is over the cap.
+        const text = new TextEncoder()
+        const parts = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(text.encode('--B\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nx\r\n'))
+            for (let i = 0; i < 20; i++) controller.enqueue(text.encode(`--B\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\n${'y'.repeat(500)}\r\n`))
+            controller.enqueue(text.encode('--B--\r\n'))
+            controller.close()
+          },
+        })
+        await check(
+          await sc.api('/api/upload', pair.accessToken, {
+            method: 'POST',
+            headers: { 'content-type': 'multipart/form-data; boundary=B' },
+            body: parts,
+            duplex: 'half',
+          } as RequestInit),
+        )
+        expect(s.stats().hits['/api/upload'].map((h) => [h.status, h.reason])).toEqual([
+          [413, 'payload too large'],
+          [413, 'payload too large'],
+        ])
+        const small = new FormData()
+        small.append('file', new Blob(['ok']), 'ok.txt')
+        expect((await sc.api('/api/upload', pair.accessToken, { method: 'POST', body: small })).status).toBe(200)
+      } finally {
+        await s.close()
+      }
+    })
+
     it('downloads deterministic bytes; an expired download is a 401 JSON, not bytes', async () => {
       const pair = await c.login('alice')
       const res = await c.api('/api/download/a.bin', pair.accessToken)
