@@ -2,6 +2,7 @@
  * Helpers for uniapp.e2e.ts: what the reference server saw during one run of the home page, what the page
  * rendered, and (H5) which navigations the app made.
  */
+import { beforeEach } from 'vitest'
 import type { startServer } from '../../playground-server/server.js'
 import type { MiniProgram } from './miniprogram-runtime'
 import type { H5App } from './h5-runtime'
@@ -100,4 +101,20 @@ export async function until(check: () => unknown, what: string, timeoutMs = 5_00
     if (Date.now() > deadline) throw new Error(`until(${what}) timed out`)
     await new Promise((r) => setTimeout(r, 20))
   }
+}
+
+/**
+ * The uni-app suites tell one session in steps on ONE app instance (loading a fresh build and replaying
+ * the session up to each step would multiply the suite's time): each step starts where the previous one
+ * ended. Call inside a `describe.sequential`: once a step fails, the later ones are skipped, naming it,
+ * instead of failing for a reason that is not theirs.
+ */
+export function stepsInOrder(): void {
+  let failed: string | undefined
+  beforeEach((ctx) => {
+    ctx.skip(failed !== undefined, `needs the step "${failed}", which failed`)
+    ctx.onTestFailed(() => {
+      failed = ctx.task.name
+    })
+  })
 }
