@@ -1,6 +1,7 @@
 /**
  * The harness itself, on a hand-written native mini program (no build needed): the platform
- * behaviour the adapters will be tested against must be what platforms.md describes.
+ * behaviour the adapters will be tested against must be what the harness's modules say the platforms do
+ * (miniprogram/network.ts, storage.ts, navigation.ts, loader.ts, pages.ts).
  */
 import * as fs from 'node:fs'
 import * as http from 'node:http'
