@@ -1,9 +1,10 @@
 // npm run test:e2e — the library as a user's app gets it: packed as a tarball, installed into both
 // playgrounds (each with its own lockfile, so each resolves its own framework copy), built for all six
-// outputs, then driven by test/e2e (mini programs under Node, H5 in Debian's Chromium).
+// outputs, then driven by test/e2e (mini programs under Node, H5 in headless Chromium).
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { findChromium } from './chromium.mjs'
 
 const root = join(import.meta.dirname, '..')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -17,11 +18,10 @@ function run(label, cmd, args, cwd = root, env = {}) {
   timings.push([label, ((Date.now() - t) / 1000).toFixed(1) + ' s'])
 }
 
-const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-if (!existsSync(chromium)) {
-  console.error(`e2e needs Debian's Chromium at ${chromium}: apt-get install -y chromium (never npx playwright install)`)
-  process.exit(1)
-}
+// The H5 runs need a Chromium: the system's when one launches, else the npm build (scripts/chromium.mjs).
+// Found (and the npm build unpacked) once here, so a missing browser stops the run before the long builds.
+const chromium = await findChromium()
+console.log(`== chromium (${chromium.source}): ${chromium.executablePath}`)
 
 // 1. Pack (prepack builds dist/).
 const packDir = join(root, 'node_modules/.cache/tokenrelay-e2e')

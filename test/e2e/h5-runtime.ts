@@ -1,5 +1,5 @@
 /**
- * Runs a BUILT H5 output (Taro `dist/h5`, uni-app `dist/build/h5`) in Debian's Chromium through
+ * Runs a BUILT H5 output (Taro `dist/h5`, uni-app `dist/build/h5`) in headless Chromium through
  * playwright-core.
  *
  *   const browser = await launchBrowser()                 // once per file: Chromium is heavy
@@ -16,7 +16,8 @@
  *   and points the app at its own origin (same origin: no CORS involved).
  * - The API base reaches the app through `window.__TOKENRELAY_API__`, set by an init script before
  *   any app code runs (the playgrounds read it before their build-time constant).
- * - Chromium: `/usr/bin/chromium` (apt package `chromium`), override with $CHROMIUM_PATH. Never run
+ * - Chromium: the system's (`/usr/bin/chromium` and the like, or $CHROMIUM_PATH) when one launches, else the
+ *   headless build of the devDependency @sparticuz/chromium (scripts/chromium.mjs decides). Never run
  *   `npx playwright install`: it downloads browsers, which this machine cannot.
  * - playwright-core is loaded at run time from the repo root, else from a playground's node_modules,
  *   so this module type-checks without it; its types are the small subset below.
@@ -27,6 +28,7 @@ import * as path from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
+import { findChromium } from '../../scripts/chromium.mjs'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'test-artifacts')
@@ -88,17 +90,14 @@ function loadPlaywright(): PlaywrightCore {
     }
   }
   throw new Error('playwright-core is not installed: add it as a devDependency at the repo root (npm i -D playwright-core). '
-    + 'Do NOT run `npx playwright install`; the harness uses Debian chromium (apt-get install -y chromium).')
+    + 'Do NOT run `npx playwright install`; the harness finds a Chromium itself (scripts/chromium.mjs).')
 }
 
-/** Launches Debian's Chromium headless with the flags this machine needs (fresh temporary profile). */
+/** Launches Chromium headless with the flags this machine needs (fresh temporary profile): see findChromium(). */
 export async function launchBrowser(): Promise<PwBrowser> {
-  const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-  if (!fs.existsSync(executablePath)) {
-    throw new Error(`${executablePath} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`)
-  }
+  const { executablePath, args } = await findChromium()
   const { chromium } = loadPlaywright()
-  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 })
+  return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...args], timeout: 60_000 })
 }
 
 // ─── static server ──────────────────────────────────────────────────────────────────────
