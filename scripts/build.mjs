@@ -1,27 +1,43 @@
 // Builds dist/: ESM + CJS per entry (vite.config.ts, library mode) and declarations (tsc). CommonJS
 // consumers get a .d.cts copy of each declaration whose relative imports point at .cjs, so both module
 // systems resolve types that match the code they load.
+//
+// `--out-dir <dir>` builds into another directory instead (relative to the repo root): test/package.test.ts
+// builds into a temporary one, so running the tests never replaces the working tree's dist/.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { build, loadConfigFromFile } from 'vite'
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..')
 process.chdir(root)
-rmSync('dist', { recursive: true, force: true })
 
-await build({ logLevel: 'warn' })
+function outDirArgument() {
+  const args = process.argv.slice(2)
+  const i = args.findIndex((a) => a === '--out-dir' || a.startsWith('--out-dir='))
+  if (i < 0) return 'dist'
+  const value = args[i].includes('=') ? args[i].slice('--out-dir='.length) : args[i + 1]
+  if (!value) throw new Error('--out-dir needs a directory')
+  return value
+}
+const outDir = resolve(root, outDirArgument())
+const typesDir = join(outDir, 'types')
+rmSync(outDir, { recursive: true, force: true })
+
+await build({ logLevel: 'warn', build: { outDir } })
 
 // Declarations for exactly the public entries (and what they import), from the same list vite builds.
+// The temporary tsconfig sits in the output directory, so two builds into different directories never
+// share (and delete) each other's.
 const { config } = await loadConfigFromFile({ command: 'build', mode: 'production' })
-const tsconfig = '.tsconfig.build.tmp.json'
+const tsconfig = join(outDir, '.tsconfig.build.tmp.json')
 writeFileSync(
   tsconfig,
   JSON.stringify({
-    extends: './tsconfig.json',
-    compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true, outDir: 'dist/types', rootDir: '.', types: [] },
+    extends: join(root, 'tsconfig.json'),
+    compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true, outDir: typesDir, rootDir: root, types: [] },
     include: [],
-    files: Object.values(config.build.lib.entry),
+    files: Object.values(config.build.lib.entry).map((file) => join(root, file)),
   }),
 )
 try {
@@ -38,10 +54,10 @@ function* walk(dir) {
   }
 }
 
-for (const file of walk('dist/types')) {
+for (const file of walk(typesDir)) {
   if (!file.endsWith('.d.ts')) continue
-  const out = join('dist/types-cjs', relative('dist/types', file)).replace(/\.d\.ts$/, '.d.cts')
+  const out = join(outDir, 'types-cjs', relative(typesDir, file)).replace(/\.d\.ts$/, '.d.cts')
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, readFileSync(file, 'utf8').replace(/((?:from\s+|import\()['"]\.{1,2}\/[^'"]*?)\.js(['"])/g, '$1.cjs$2'))
 }
-console.log('built dist/: ' + readdirSync('dist').filter((f) => /\.(c?js)$/.test(f)).join(' '))
+console.log(`built ${relative(root, outDir) || '.'}/: ` + readdirSync(outDir).filter((f) => /\.(c?js)$/.test(f)).join(' '))
