@@ -52,9 +52,13 @@ export function createFlights(deps: FlightDeps) {
             () => reject(new TokenRelayError('REFRESH_TIMEOUT', `no answer within ${timeoutMs} ms`, { transient: true })),
             timeoutMs,
           )
-          Promise.resolve(reason)
-            .then(deps.context)
-            .then(strategy)
+          // The context and the call in one tick: new credentials set in between would make the call present a
+          // refresh token the server has already retired (reuse detection then revokes the session).
+          Promise.resolve()
+            .then(() => {
+              if (myEpoch != epoch) throw new TokenRelayError('LOGGED_OUT', 'superseded before it started')
+              return strategy(deps.context(reason))
+            })
             .then(resolve, reject)
             .then(() => clock.clearTimeout(timer))
         })
@@ -90,7 +94,7 @@ export function createFlights(deps: FlightDeps) {
         emit('refresh:start', { reason, strategy })
         next = credentialsFrom(await attempt(refresh, reason, myEpoch), strategy)
       } catch (e) {
-        if (!login || !isTokenRelayError(e, 'SESSION_EXPIRED')) throw e
+        if (!login || !isTokenRelayError(e, 'SESSION_EXPIRED') || myEpoch != epoch) throw e
         emit('refresh:start', { reason, strategy: (strategy = 'login') })
         next = credentialsFrom(await attempt(login, reason, myEpoch), strategy)
       }

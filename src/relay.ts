@@ -191,6 +191,10 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       if (!guard('isExpired', isExpired, response, sent)) return response
       // An account switch while it was out: the answer belongs to the old session, never replayed in the new one.
       if (mine && mine != session.id) throw loggedOut()
+      if (sentVersion < 0) {
+        waited = false // it went out without the token: no replay spent; now it may wait for a login or refresh
+        continue
+      }
       if (replays >= maxReplays) throw new TokenRelayError('REPLAY_LIMIT', `${url} still expired after ${replays} replay(s)`, { cause: response })
       if (session.version == sentVersion) {
         if (session.ended) throw session.ended
@@ -213,8 +217,10 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     },
     stamp(request) {
       const url = resolveURL(request.url, baseURL)
-      const withToken = !flights.current && guarded(request, url)
-      return { request: outgoing(request, url, withToken), version: session.version, session: session.creds ? session.id : 0 }
+      const token = !flights.current && guarded(request, url) && !!session.creds
+      // Sent without the token (a refresh running, or none yet): version -1 says its expiry answer is no news,
+      // so it is sent again properly, spending no replay and starting no refresh of its own.
+      return { request: outgoing(request, url, token), version: token ? session.version : -1, session: session.creds ? session.id : 0 }
     },
     getCredentials: () => session.creds && { ...session.creds },
     isAllowed: (url) => allowed(resolveURL(url, baseURL)),
