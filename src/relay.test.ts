@@ -317,6 +317,33 @@ describe('abort', () => {
     expect(backend.state.hits.filter((h) => h.url === '/api/aborted')).toHaveLength(0)
   })
 
+  it('a request aborted once queued rejects with ABORTED at once, while the refresh is still held', async () => {
+    // The test above aborts in the same tick as send(), before the request reaches the wait: the check at the
+    // top of the loop rejects it. Here the abort comes after `queued`, so only the wait's abort listener can.
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const release = backend.hold('/auth/refresh')
+    const trigger = send(get('/api/trigger'))
+    await vi.waitUntil(() => relay.refreshing)
+    const controller = new AbortController()
+    const queued = new Promise<void>((resolve) => relay.on('queued', ({ request }) => request.url.endsWith('/api/aborted') && resolve()))
+    let outcome = 'pending'
+    send(get('/api/aborted', { signal: controller.signal })).then(
+      () => (outcome = 'fulfilled'),
+      (error) => (outcome = error.code),
+    )
+    await queued
+    controller.abort()
+    await new Promise((r) => setImmediate(r)) // every promise job runs before this; the refresh is held
+    expect(outcome).toBe('ABORTED')
+    expect(relay.refreshing).toBe(true)
+    release()
+    await expect(trigger).resolves.toMatchObject({ statusCode: 200 })
+    expect(backend.state.refreshCalls).toBe(1)
+    expect(backend.state.hits.filter((h) => h.url === '/api/aborted')).toHaveLength(0)
+  })
+
   it('aborting the request that started the refresh does not cancel the refresh', async () => {
     const { backend, relay, send } = setup()
     await relay.setCredentials(backend.login())
@@ -580,6 +607,31 @@ describe('body-code expiry', () => {
 })
 
 describe('stamp() and receive(): interceptor platforms', () => {
+  it('a request stamped logged out with no way to log in costs one round trip: its 401 ends the session', async () => {
+    const backend = fakeBackend()
+    const relay = createTokenRelay({ baseURL: API, transport: backend.transport, logger: { log() {}, warn() {} } })
+    const stamped = relay.stamp({ url: '/api/x' })
+    const response = await backend.transport(stamped.request)
+    await expect(relay.receive({ url: '/api/x' }, backend.transport, { ...stamped, response })).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+    expect(backend.state.hits.map((h) => [h.url, h.token])).toEqual([['/api/x', undefined]])
+  })
+
+  it('a request stamped while a refresh runs goes out again once, with the new token, spending no replay', async () => {
+    const { backend, relay } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    const release = backend.hold('/auth/refresh')
+    const refreshing = relay.refresh()
+    const stamped = relay.stamp({ url: '/api/x' })
+    expect(stamped.request.header?.Authorization).toBeUndefined()
+    const response = await backend.transport(stamped.request)
+    release()
+    await refreshing
+    await expect(relay.receive({ url: '/api/x' }, backend.transport, { ...stamped, response })).resolves.toMatchObject({ statusCode: 200 })
+    expect(backend.state.hits.filter((h) => h.url === '/api/x').map((h) => h.token)).toEqual([undefined, 'at-2'])
+    expect(backend.state.refreshCalls).toBe(1)
+  })
+
   it('stamp attaches the token only when allowed, and none while a refresh runs', async () => {
     const { backend, relay, send } = setup()
     await relay.setCredentials(backend.login())

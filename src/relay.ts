@@ -218,9 +218,10 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     stamp(request) {
       const url = resolveURL(request.url, baseURL)
       const token = !flights.current && guarded(request, url) && !!session.creds
-      // Sent without the token (a refresh running, or none yet): version -1 says its expiry answer is no news,
-      // so it is sent again properly, spending no replay and starting no refresh of its own.
-      return { request: outgoing(request, url, token), version: token ? session.version : -1, session: session.creds ? session.id : 0 }
+      // Sent without the token while a refresh runs or a login is due: version -1 says its expiry answer is no
+      // news, so it is sent again once that is done, spending no replay and starting no refresh of its own.
+      const pending = !token && (!!flights.current || (!session.creds && !!login))
+      return { request: outgoing(request, url, token), version: pending ? -1 : session.version, session: session.creds ? session.id : 0 }
     },
     getCredentials: () => session.creds && { ...session.creds },
     isAllowed: (url) => allowed(resolveURL(url, baseURL)),
