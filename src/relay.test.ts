@@ -622,6 +622,7 @@ describe('stamp() and receive(): interceptor platforms', () => {
     backend.expireAll()
     const release = backend.hold('/auth/refresh')
     const refreshing = relay.refresh()
+    await vi.waitUntil(() => relay.refreshing)
     const stamped = relay.stamp({ url: '/api/x' })
     expect(stamped.request.header?.Authorization).toBeUndefined()
     const response = await backend.transport(stamped.request)
