@@ -2,7 +2,6 @@
 // tokenrelay/uniapp/vite: runs in Node, inside `vite.config.ts`. Imports nothing from the runtime entry (no 'vue').
 import { existsSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
-import type { Plugin } from 'vite'
 
 export interface TokenRelayViteOptions {
   /**
@@ -22,6 +21,20 @@ export interface TokenRelayViteOptions {
 interface Context {
   warn(message: string): void
   error(message: string): never
+}
+
+/**
+ * The plugin object, written out instead of Vite's `Plugin` type: a project's Vite may be 4, 5 or 8, and
+ * under CommonJS resolution Vite 5's types (`index.d.cts`) export no `Plugin` at all. Structurally it is a
+ * Vite (and Rollup/Rolldown) plugin, so `plugins: [uni(), tokenRelay()]` type-checks against any of them.
+ */
+export interface TokenRelayVitePlugin {
+  name: string
+  enforce: 'pre'
+  configResolved(config: { root: string; command: string }): void
+  buildStart(): void
+  transform(code: string, id: string): { code: string; map: null } | null
+  buildEnd(error?: Error): void
 }
 
 const PLUGIN = '__tokenrelayPlugin'
@@ -161,7 +174,7 @@ export function manualUse(code: string): string | undefined {
  * import tokenRelay from 'tokenrelay/uniapp/vite'
  * export default defineConfig({ plugins: [uni(), tokenRelay({ config: 'src/tokenrelay.config.ts' })] })
  */
-export function tokenRelay(options: TokenRelayViteOptions = {}): Plugin {
+export function tokenRelay(options: TokenRelayViteOptions = {}): TokenRelayVitePlugin {
   let root = process.cwd()
   let building = false
   let seen = false
