@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { build, loadConfigFromFile } from 'vite'
+import { writeMiniprogramDist } from './miniprogram-dist.mjs'
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..')
 process.chdir(root)
@@ -60,4 +61,7 @@ for (const file of walk(typesDir)) {
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, readFileSync(file, 'utf8').replace(/((?:from\s+|import\()['"]\.{1,2}\/[^'"]*?)\.js(['"])/g, '$1.cjs$2'))
 }
+// Native mini programs (no bundler) get their own CommonJS folder: see scripts/miniprogram-dist.mjs.
+writeMiniprogramDist(outDir)
+
 console.log(`built ${relative(root, outDir) || '.'}/: ` + readdirSync(outDir).filter((f) => /\.(c?js)$/.test(f)).join(' '))
