@@ -23,7 +23,9 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     minify: false,
-    sourcemap: true,
+    // No source maps in the package: every app bundles us again (Taro, uni-app, Vite), and the maps would be
+    // a third of what users install (issue 15: the tarball holds only what users need).
+    sourcemap: false,
     lib: {
       entry: entries,
       formats: ['es', 'cjs'],

@@ -63,5 +63,7 @@ for (const file of walk(typesDir)) {
 }
 // Native mini programs (no bundler) get their own CommonJS folder: see scripts/miniprogram-dist.mjs.
 writeMiniprogramDist(outDir)
+// tokenrelay/taro/plugin is CommonJS under both conditions (Taro require()s plugins): its ESM twin is never loaded.
+rmSync(join(outDir, 'taro/plugin.js'), { force: true })
 
 console.log(`built ${relative(root, outDir) || '.'}/: ` + readdirSync(outDir).filter((f) => /\.(c?js)$/.test(f)).join(' '))
