@@ -1,9 +1,11 @@
 // Bundle, minify and gzip one entry the way an app's bundler would ship it. Used by test/size.test.ts (budgets)
 // and by bench/run.ts (the peers' sizes next to ours).
 import { build } from 'esbuild'
-import type { BuildOptions } from 'esbuild'
+import type { BuildOptions, Plugin } from 'esbuild'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { entries } from '../vite.config.js'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -29,14 +31,28 @@ export interface BundleInput {
   platform?: BuildOptions['platform']
 }
 
+/**
+ * What `import … from 'tokenrelay'` and `'tokenrelay/<entry>'` mean inside this repository: the source of that
+ * public entry (the `entries` vite builds), not a stale dist/.
+ */
+const ownEntries: Plugin = {
+  name: 'tokenrelay-entries',
+  setup(b) {
+    b.onResolve({ filter: /^tokenrelay(\/.*)?$/ }, (args) => {
+      const name = args.path === 'tokenrelay' ? 'index' : args.path.slice('tokenrelay/'.length)
+      const file = entries[name]
+      return file ? { path: join(ROOT, file) } : { errors: [{ text: `${args.path} is not a public entry (vite.config.ts entries)` }] }
+    })
+  },
+}
+
 export async function bundleSize(name: string, input: BundleInput): Promise<BundleSize> {
   const result = await build({
     absWorkingDir: ROOT,
     ...(input.entry
       ? { entryPoints: [input.entry] }
       : { stdin: { contents: input.contents || '', resolveDir: ROOT, sourcefile: `${name}.entry.js`, loader: 'js' } }),
-    // What `import … from 'tokenrelay'` means inside this repository: the source, not a stale dist/.
-    alias: { tokenrelay: './src/index.ts' },
+    plugins: [ownEntries],
     bundle: true,
     minify: true,
     write: false,
