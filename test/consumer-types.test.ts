@@ -4,7 +4,7 @@
 // skipLibCheck: false. Every subpath must resolve its types (no TS2307), `auth: false` must type-check on each
 // framework's request options, and `satisfies PlatformOptions` must still catch a misspelt option (the
 // `@ts-expect-error` lines fail the check if it does not).
-import { cpSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import ts from 'typescript'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -174,6 +174,15 @@ function check(mode: Mode): string[] {
     return `${where} TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`
   })
 }
+
+it('checks every public subpath', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  const imported = new Set(Object.values(SOURCES).flatMap((code) => [...code.matchAll(/from '(tokenrelay[\w/-]*)'/g)].map((m) => m[1])))
+  for (const key of Object.keys(pkg.exports).filter((k) => k !== './package.json')) {
+    const spec = key === '.' ? 'tokenrelay' : `tokenrelay/${key.slice(2)}`
+    expect(imported.has(spec), `add a consumer file importing ${spec} to SOURCES`).toBe(true)
+  }
+})
 
 describe.each(MODES)('types under moduleResolution $name', (mode) => {
   it('every subpath resolves, auth: false type-checks, satisfies PlatformOptions catches typos (skipLibCheck: false)', () => {

@@ -49,6 +49,7 @@ describe('npm pack', () => {
     )
     for (const [name, target] of subpaths) {
       const stubFile = `${strip(name)}/package.json`
+      expect(packed.files, `${name} needs a ${stubFile} stub like wx/package.json, listed in package.json#files`).toContain(stubFile)
       const stub = JSON.parse(readFileSync(join(packed.dir, stubFile), 'utf8'))
       const fromStub = (p: string) => posix.join(strip(name), p)
       for (const field of ['main', 'types']) expect(stub[field], `${stubFile} ${field}`).toBeTypeOf('string')
