@@ -4,10 +4,10 @@
 // skipLibCheck: false. Every subpath must resolve its types (no TS2307), `auth: false` must type-check on each
 // framework's request options, and `satisfies PlatformOptions` must still catch a misspelt option (the
 // `@ts-expect-error` lines fail the check if it does not).
-import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import ts from 'typescript'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, packedPackage } from './helpers/packed.js'
 
 interface Mode {
@@ -114,13 +114,16 @@ import { tokenRelay } from 'tokenrelay/uniapp/vite'
 export default defineConfig({ plugins: [tokenRelay({ config: 'src/tokenrelay.config.ts' })] })
 `
 
-const base = join(ROOT, 'node_modules/.cache/tokenrelay-consumers')
+// Inside the repository's node_modules/, so the consumers resolve @tarojs/taro, vue, react and vite from it.
+let base: string
 let packageDir: string
 
 beforeAll(() => {
   packageDir = realpathSync(packedPackage().dir)
-  rmSync(base, { recursive: true, force: true })
+  mkdirSync(join(ROOT, 'node_modules/.cache'), { recursive: true })
+  base = mkdtempSync(join(ROOT, 'node_modules/.cache/tokenrelay-consumers-'))
 }, 180_000)
+afterAll(() => rmSync(base, { recursive: true, force: true }))
 
 /** Diagnostics of the consumer's own files and of tokenrelay's declarations; third-party ones are not ours to fix. */
 function check(mode: Mode): string[] {

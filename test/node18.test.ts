@@ -4,9 +4,9 @@
 // node_modules/.cache. Every entry is loaded as ESM and as CommonJS from the packed package, and the engine
 // does one refresh for concurrent expired requests, on Node 18 and on this Node alike.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, packedPackage } from './helpers/packed.js'
 
 const NODE18 = '18.20.8'
@@ -86,13 +86,14 @@ let consumer: string
 beforeAll(() => {
   const packed = packedPackage()
   // Inside node_modules/.cache, so entries over react resolve the repository's copy as an app's would.
-  consumer = join(ROOT, 'node_modules/.cache/tokenrelay-node18')
-  rmSync(consumer, { recursive: true, force: true })
-  mkdirSync(join(consumer, 'node_modules'), { recursive: true })
+  mkdirSync(join(ROOT, 'node_modules/.cache'), { recursive: true })
+  consumer = mkdtempSync(join(ROOT, 'node_modules/.cache/tokenrelay-node18-'))
+  mkdirSync(join(consumer, 'node_modules'))
   symlinkSync(packed.dir, join(consumer, 'node_modules/tokenrelay'), 'dir')
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'node18-consumer', private: true, type: 'module' }))
   writeFileSync(join(consumer, 'run.mjs'), SCRIPT)
 }, 180_000)
+afterAll(() => rmSync(consumer, { recursive: true, force: true }))
 
 const run = (node: string) => JSON.parse(execFileSync(node, ['run.mjs'], { cwd: consumer, encoding: 'utf8' }).trim().split('\n').pop()!)
 

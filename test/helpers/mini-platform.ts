@@ -96,6 +96,13 @@ function navigation(log: { api: string; url: string }[], stack: { route: string;
     redirectTo: (o: Obj) => (log.push({ api: 'redirectTo', url: o.url }), stack.splice(-1, 1, route(o.url)), o.success?.({})),
     switchTab: (o: Obj) => (log.push({ api: 'switchTab', url: o.url }), stack.splice(0, stack.length, route(o.url)), o.success?.({})),
     reLaunch: (o: Obj) => (log.push({ api: 'reLaunch', url: o.url }), stack.splice(0, stack.length, route(o.url)), o.success?.({})),
+    // Logged with the page it leaves, as the e2e harness does (test/e2e/miniprogram/navigation.ts).
+    navigateBack(o: Obj) {
+      if (stack.length <= 1) return void o.fail?.({ errMsg: 'navigateBack:fail cannot navigate back at first page.' })
+      log.push({ api: 'navigateBack', url: stack[stack.length - 1].route })
+      stack.splice(-Math.min(Math.max(1, o.delta || 1), stack.length - 1))
+      o.success?.({})
+    },
   }
 }
 

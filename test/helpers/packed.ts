@@ -11,6 +11,8 @@ import { join, relative } from 'node:path'
 export const ROOT = join(import.meta.dirname, '../..')
 const CACHE = join(ROOT, 'node_modules/.cache/tokenrelay-packed')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+/** Another test process may still be installing an older build (the sources changed mid-run): keep it this long. */
+const STALE_MS = 30 * 60_000
 /** Files npm packs whatever `files` says. */
 const ALWAYS_PACKED = ['README.md', 'LICENSE'].filter((f) => existsSync(join(ROOT, f)))
 
@@ -91,10 +93,11 @@ export function packedPackage(): Packed {
         mkdirSync(dir, { recursive: true })
         writeFileSync(done + '.tmp', JSON.stringify(build(dir)))
         writeFileSync(done, readFileSync(done + '.tmp'))
-        // Older states are of no further use.
+        // Older states are of no further use once no test run can still be reading them.
         for (const name of readdirSync(CACHE)) {
-          if (name !== key && !name.endsWith('.lock') && !existsSync(join(CACHE, `${name}.lock`)))
-            rmSync(join(CACHE, name), { recursive: true, force: true })
+          const old = join(CACHE, name)
+          if (name === key || name.endsWith('.lock') || existsSync(`${old}.lock`)) continue
+          if (Date.now() - statSync(old).mtimeMs > STALE_MS) rmSync(old, { recursive: true, force: true })
         }
       }
     } finally {
