@@ -1,13 +1,9 @@
 import type { Credentials, RefreshContext } from '../../src/index.js'
 import { SessionExpiredError } from '../../src/index.js'
+import { describeError as describe } from './report.js'
 
 /** What a platform says when it has no silent login: uni-h5's `uni.login`, Taro's stubs on some targets. */
 const UNSUPPORTED = /not support/i
-
-const describe = (error: unknown): string => {
-  const e = error as { errMsg?: unknown; errorMessage?: unknown; message?: unknown } | undefined
-  return String((e && (e.errMsg || e.errorMessage || e.message)) || error)
-}
 
 /**
  * A platform login code exchanged by the app's server: the engine's `login` strategy. A platform that
@@ -15,7 +11,10 @@ const describe = (error: unknown): string => {
  * `exchange` without a code or retrying what will never work: when its login yields no code (Taro H5's
  * `Taro.login` succeeds without one) or fails "not supported". Other failures (network) stay transient.
  */
-export function codeLogin(getCode: () => Promise<string | undefined>, exchange: (code: string, ctx: RefreshContext) => Promise<Credentials>) {
+export function codeLogin(
+  getCode: () => Promise<string | undefined>,
+  exchange: (code: string, ctx: RefreshContext) => Promise<Credentials>,
+) {
   return async (ctx: RefreshContext) => {
     let code: string | undefined
     try {

@@ -29,7 +29,11 @@ type Wrapper = (options: { url: string; [key: string]: unknown }) => Promise<unk
 export type CallbackPlatform = NavigationApi & Record<NetworkApi, NetworkFn>
 
 /** What a callback-style adapter builds before it patches anything (`createWxRelay`, `createMyRelay`). */
-export type Wrapped = { relay: TokenRelay; returnAfterLogin(): void; originals: Record<NetworkApi, NetworkFn> } & Record<NetworkApi, Wrapper>
+export type Wrapped = { relay: TokenRelay; originals: Record<NetworkApi, NetworkFn> } & Pick<
+  InstalledRelay,
+  'returnAfterLogin' | 'onReturnAfterLogin'
+> &
+  Record<NetworkApi, Wrapper>
 
 const APIS = Object.keys(KIND_OF) as NetworkApi[]
 
@@ -75,12 +79,20 @@ export function wrapNetwork(
  * go on the platform object (`wx`, `my`), so existing code goes through the relay unchanged;
  * `uninstall()` puts the originals back.
  */
-export function installNetwork(name: 'wx' | 'my', target: object, options: PlatformOptions, origin: InstallOrigin, create: () => Wrapped): InstalledRelay {
+export function installNetwork(
+  name: 'wx' | 'my' | 'tt',
+  target: object,
+  options: PlatformOptions,
+  origin: InstallOrigin,
+  create: () => Wrapped,
+): InstalledRelay {
   return installRelay(`tokenrelay/${name}`, options, origin, () => {
     const made = create()
     for (const api of APIS) {
-      if (!replace(target, api, made[api])) reporter(options)(`[tokenrelay] could not replace ${name}.${api}: call ${api}() of the non-patching create function`)
+      if (!replace(target, api, made[api]))
+        reporter(options)(`[tokenrelay] could not replace ${name}.${api}: call ${api}() of the non-patching create function`)
     }
-    return { relay: made.relay, returnAfterLogin: made.returnAfterLogin, teardown: () => APIS.forEach((api) => replace(target, api, made.originals[api])) }
+    const { relay, returnAfterLogin, onReturnAfterLogin } = made
+    return { relay, returnAfterLogin, onReturnAfterLogin, teardown: () => APIS.forEach((api) => replace(target, api, made.originals[api])) }
   })
 }

@@ -70,7 +70,8 @@ const at = (site?: string) => (site ? ` (at ${site})` : '')
 function replacing(earlier: Installed, name: string, origin: InstallOrigin, loginPage?: string): string {
   const call = origin.call || 'install()'
   const { by, config } = earlier.origin
-  if (!by) return `[tokenrelay] ${name} installed twice: ${call}${at(origin.site)} replaces the earlier one${at(earlier.origin.site)}, which is now uninstalled. Install once, or uninstall() first.`
+  if (!by)
+    return `[tokenrelay] ${name} installed twice: ${call}${at(origin.site)} replaces the earlier one${at(earlier.origin.site)}, which is now uninstalled. Install once, or uninstall() first.`
   const page = earlier.loginPage ? ` (its loginPage '${earlier.loginPage}' ${loginPage ? `becomes '${loginPage}'` : 'is gone'})` : ''
   return `[tokenrelay] ${by} already installed the relay${config ? ` from ${config}` : ''}; a manual ${call}${at(origin.site)} replaces it: the plugin's options no longer apply${page}. Keep one of the two.`
 }
@@ -86,7 +87,7 @@ export function installRelay(
   name: string,
   options: PlatformOptions,
   origin: InstallOrigin,
-  build: () => { relay: TokenRelay; returnAfterLogin(): void; teardown(): void },
+  build: () => { relay: TokenRelay; teardown(): void } & Partial<Pick<InstalledRelay, 'returnAfterLogin' | 'onReturnAfterLogin'>>,
 ): InstalledRelay {
   const report = reporter(options)
   const mine = { ...origin, ...pluginOrigin }
@@ -96,9 +97,11 @@ export function installRelay(
     report(replacing(same, name, mine, options.loginPage))
     same.relay.uninstall()
   } else if (other) {
-    report(`[tokenrelay] ${name} is installed while ${other.name} already is: install one adapter only, both would refresh the same token (${mine.call || 'install()'}${at(mine.site)}, the other${at(other.origin.site)})`)
+    report(
+      `[tokenrelay] ${name} is installed while ${other.name} already is: install one adapter only, both would refresh the same token (${mine.call || 'install()'}${at(mine.site)}, the other${at(other.origin.site)})`,
+    )
   }
-  const { relay, returnAfterLogin, teardown } = build()
+  const { relay, returnAfterLogin = () => {}, onReturnAfterLogin = () => () => {}, teardown } = build()
   let active = true
   const entry: Installed = {
     name,
@@ -107,6 +110,7 @@ export function installRelay(
     loginPage: options.loginPage,
     relay: Object.assign(relay, {
       returnAfterLogin,
+      onReturnAfterLogin,
       uninstall() {
         if (!active) return
         active = false

@@ -3,6 +3,7 @@ import { createTokenRelay } from '../../src/index.js'
 import type { NavigationApi } from './login-page.js'
 import { loginNavigator } from './login-page.js'
 import { codeLogin } from './login.js'
+import { reporter } from './report.js'
 import type { PlatformOptions } from './types.js'
 
 /** What every adapter does the same way: defaults, silent login, login page. */
@@ -18,7 +19,7 @@ export function platformRelay(
   },
 ) {
   const { exchange, onSessionExpired } = options
-  const navigator = loginNavigator(platform.nav, options, platform.tabBar)
+  const navigator = loginNavigator(platform.nav, options, reporter(options), platform.tabBar)
   const relay = createTokenRelay({
     storage: platform.storage,
     transport: platform.transport,
@@ -29,5 +30,5 @@ export function platformRelay(
       if (onSessionExpired) onSessionExpired(error)
     },
   })
-  return { relay, returnAfterLogin: navigator.returnAfterLogin }
+  return { relay, returnAfterLogin: navigator.returnAfterLogin, onReturnAfterLogin: navigator.onReturnAfterLogin }
 }

@@ -11,3 +11,9 @@ export const reporter =
   ({ logger }: { logger?: Logger }): Report =>
   (message, ...detail) =>
     (logger || console).warn(message, ...detail)
+
+/** What a platform failure says, whichever way it says it: WeChat's `errMsg`, Alipay's `errorMessage`, an Error. */
+export const describeError = (error: unknown): string => {
+  const e = error as { errMsg?: unknown; errorMessage?: unknown; message?: unknown } | undefined
+  return String((e && (e.errMsg || e.errorMessage || e.message)) || error)
+}

@@ -19,9 +19,32 @@ export interface PlatformOptions extends TokenRelayOptions, LoginPageOptions {
   exchange?: (code: string, ctx: RefreshContext) => Promise<Credentials>
 }
 
+/** Where `returnAfterLogin()` took the user, and how. */
+export interface ReturnAfterLogin {
+  /** The page the session ended on, with its query: `/pages/detail/index?id=7`. */
+  url: string
+  /**
+   * `navigateBack`: it was right below the login page and is shown again as it was (refresh its data);
+   * `redirectTo` / `switchTab`: it is opened (a redirected page loads anew, a tabBar page is shown as it was).
+   */
+  via: 'navigateBack' | 'redirectTo' | 'switchTab'
+}
+
 export interface InstalledRelay extends TokenRelay {
   /** Restores what install() replaced. */
   uninstall(): void
-  /** After a successful login: go back to the page the user was on when the session ended. */
+  /**
+   * After a successful login (`setCredentials()` resolved): back to the page the user was on when the
+   * session ended. When that page is right below the login page it goes back (`navigateBack`), so the stack
+   * holds no second copy of it; otherwise it opens it (`redirectTo`, `switchTab` for tabBar pages). Does
+   * nothing when no session ended since the last call.
+   * @example await relay.setCredentials(await myLogin(form)); relay.returnAfterLogin()
+   */
   returnAfterLogin(): void
+  /**
+   * Calls `listener` each time `returnAfterLogin()` takes the user back: the page that was kept reloads
+   * what it showed (its requests failed when the session ended). Returns the function that removes it.
+   * @example const off = relay.onReturnAfterLogin(({ via }) => via === 'navigateBack' && this.load())
+   */
+  onReturnAfterLogin(listener: (to: ReturnAfterLogin) => void): () => void
 }

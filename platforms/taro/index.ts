@@ -7,6 +7,7 @@ import Taro, {
   getCurrentPages,
   getStorageSync,
   login,
+  navigateBack,
   navigateTo,
   redirectTo,
   removeStorageSync,
@@ -77,23 +78,22 @@ function tabBar(): string[] {
 export function install(options: PlatformOptions = {}): InstalledRelay {
   return installRelay(TARO, options, { site: callSite() }, () => {
     const report = reporter(options)
-    // Taro's navigation promises reject when navigation fails: report it instead of an unhandled rejection.
-    const quiet = (navigate: (o: { url: string }) => unknown) => (o: { url: string }) =>
-      void Promise.resolve(navigate(o)).catch((e) => report('[tokenrelay] navigation to the login page failed: ' + (e?.errMsg || e?.message || e)))
     const storage: TokenStorage = {
       get: (key) => getStorageSync(key),
       set: (key, value) => setStorageSync(key, value),
       remove: (key) => removeStorageSync(key),
     }
-    const { relay, returnAfterLogin } = platformRelay(options, {
+    const { relay, returnAfterLogin, onReturnAfterLogin } = platformRelay(options, {
       storage,
       // refresh/login: through the chain (the app's other interceptors apply) but not through the relay.
       transport: (req) => asAnswer(request({ ...attemptParams(req), [BYPASS]: true } as never)),
       getCode: () => login().then((r) => r && r.code),
+      // Taro's navigation promises reject when navigation fails: the shared navigator reports it (no unhandled rejection).
       nav: () => ({
-        navigateTo: quiet(navigateTo),
-        redirectTo: quiet(redirectTo),
-        switchTab: quiet(switchTab),
+        navigateTo,
+        redirectTo,
+        switchTab,
+        navigateBack,
         getCurrentPages: () => getCurrentPages() as { route?: string; options?: Record<string, string> }[],
       }),
       tabBar,
@@ -130,6 +130,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
     return {
       relay,
       returnAfterLogin,
+      onReturnAfterLogin,
       teardown() {
         active = false
         for (const api in replaced) replace(Taro, api, replaced[api])

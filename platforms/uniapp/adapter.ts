@@ -35,6 +35,7 @@ interface Interceptor {
   returnValue(value: Task): void
 }
 type Nav = (o: { url: string; fail: Callback }) => unknown
+type Back = (o: { delta: number; fail: Callback }) => unknown
 declare const uni: {
   addInterceptor(api: string, hooks: Interceptor): void
   removeInterceptor(api: string, hooks: Interceptor): void
@@ -48,6 +49,7 @@ declare const uni: {
   navigateTo: Nav
   redirectTo: Nav
   switchTab: Nav
+  navigateBack: Back
 }
 type AppConfig = { tabBar?: { list?: { pagePath: string }[] } }
 declare const __uniConfig: AppConfig | undefined // H5
@@ -106,10 +108,7 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
         const task = kind === 'upload' ? uni.uploadFile(o) : kind === 'download' ? uni.downloadFile(o) : uni.request(o)
         if (signal) signal.addEventListener('abort', () => task?.abort?.())
       })
-    // With a `fail` callback uni returns no promise, so a failed navigation cannot become an unhandled rejection.
-    const navFailed = (e: unknown) => report('[tokenrelay] login page navigation failed', e)
-
-    const { relay, returnAfterLogin } = platformRelay(options, {
+    const { relay, returnAfterLogin, onReturnAfterLogin } = platformRelay(options, {
       storage: {
         get: (key) => uni.getStorageSync(key),
         set: (key, value) => uni.setStorageSync(key, value),
@@ -119,14 +118,17 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
       // mp-alipay maps uni.login to my.getAuthCode and renames authCode to code. uni-h5 has no login: its
       // uni.login fails "not supported", which the shared code login turns into the end of the session.
       getCode: () => promisify<{ code?: string }>((o) => uni.login(o)).then((r) => r && r.code),
-      // getCurrentPages is left to the shared navigator, which falls back to the global.
+      // Static calls (H5). With the `fail` the navigator passes uni returns no promise, so a failed navigation
+      // is reported, never an unhandled rejection. getCurrentPages is left to the navigator (the global).
       nav: () => ({
-        navigateTo: (o) => uni.navigateTo({ ...o, fail: navFailed }),
-        redirectTo: (o) => uni.redirectTo({ ...o, fail: navFailed }),
-        switchTab: (o) => uni.switchTab({ ...o, fail: navFailed }),
+        navigateTo: (o) => uni.navigateTo(o),
+        redirectTo: (o) => uni.redirectTo(o),
+        switchTab: (o) => uni.switchTab(o),
+        navigateBack: (o) => uni.navigateBack(o),
       }),
       tabBar: () => {
-        const config: AppConfig = (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}
+        const config: AppConfig =
+          (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}
         return (config.tabBar?.list || []).map((i) => i.pagePath)
       },
     })
@@ -205,6 +207,7 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
     return {
       relay,
       returnAfterLogin,
+      onReturnAfterLogin,
       teardown: () => hooks.forEach(([api, h]) => uni.removeInterceptor(api, h)),
     }
   })

@@ -10,7 +10,6 @@ import { sharedAdapterTests, useAdapter } from '../../test/helpers/adapter-suite
 import { exchange } from '../../test/helpers/reference.js'
 import { loadUni } from '../../test/helpers/uni-runtime.js'
 import type { UniPlatform } from '../../test/helpers/uni-runtime.js'
-import { trackUnhandled } from '../../test/helpers/unhandled.js'
 import { install } from './index.js'
 
 // A uni build aliases 'vue' to its mini program runtime; the API runtime imports injectHook from it.
@@ -62,26 +61,6 @@ describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('tokenrelay/uniapp on
       expect(raw).toMatchObject(alipay ? { error: 19, status: 401 } : { statusCode: 401 })
     } finally {
       uni.removeInterceptor('request', spy)
-    }
-  })
-
-  // uni's own so far: tokenrelay/wx and tokenrelay/my call navigateTo without a `fail`, so there a failing
-  // navigation reaches no logger (the shared version of this test timed out waiting for the warning).
-  it('a failing navigation is reported through the logger, not left as an unhandled rejection', async () => {
-    const unhandled = trackUnhandled()
-    try {
-      const logger = { log: vi.fn(), warn: vi.fn() }
-      await t.loggedIn({ exchange: undefined, logger })
-      t.sim.api.navigateTo = (o: { fail(e: object): void }) => o.fail(t.failure('navigateTo', 'page not found', 11))
-      t.server.control({ revokeUser: 'alice', expireAllNow: true })
-      await expect(t.get('/api/x')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
-      await vi.waitUntil(() => logger.warn.mock.calls.length > 0)
-      await unhandled.settle()
-      expect(logger.warn.mock.calls[0][0]).toContain('navigation')
-      expect(logger.warn.mock.calls[0][1]).toMatchObject({ errMsg: 'navigateTo:fail page not found' }) // uni turns Alipay's error 11 into errMsg
-      expect(unhandled.reasons).toEqual([])
-    } finally {
-      unhandled.stop()
     }
   })
 

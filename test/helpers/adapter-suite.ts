@@ -1,5 +1,5 @@
 // The scenarios every callback-style adapter must pass, run by platforms/wx/wx.test.ts (tokenrelay/wx on
-// `wx`), platforms/my/my.test.ts (tokenrelay/my on `my`) and platforms/uniapp/uniapp.test.ts
+// `wx`), platforms/my/my.test.ts (tokenrelay/my on `my`), platforms/tt/tt.test.ts (tokenrelay/tt on `tt`) and platforms/uniapp/uniapp.test.ts
 // (tokenrelay/uniapp on uni's real runtime over `wx` and over `my`). Each file describes its platform as an
 // AdapterTarget; what differs between them is in that object, what is the same is written once here.
 // Assertions count on the reference server (test/helpers/reference.ts).
@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
-import type { InstalledRelay, PlatformOptions } from '../../platforms/shared/types.js'
+import type { InstalledRelay, PlatformOptions, ReturnAfterLogin } from '../../platforms/shared/types.js'
 import type { RefreshContext } from '../../src/index.js'
 import type { SimOptions } from './mini-platform.js'
 import { tempFile } from './mini-platform.js'
@@ -31,14 +31,15 @@ export interface Sim {
 /** One adapter on one platform: everything the shared scenarios need to know about it. */
 export interface AdapterTarget<S extends Sim = Sim> {
   /** The adapter, as its warnings name it: `tokenrelay/<name>`. */
-  name: 'wx' | 'my' | 'uniapp'
+  name: 'wx' | 'my' | 'tt' | 'uniapp'
   /**
-   * The platform underneath. `weixin`: every HTTP answer on `success`, failures as `errMsg`, `wx.login`.
+   * The platform underneath. `weixin`: every HTTP answer on `success`, failures as `errMsg`, `wx.login`
+   * (Douyin's `tt` too: its failures add `errNo`, its login is `tt.login`).
    * `alipay`: a non-2xx answer on `fail` (`error: 19`), failures as `error`/`errorMessage`, `my.getAuthCode`.
    */
   family: 'weixin' | 'alipay'
   /** The global app code calls. uni turns Alipay's failures into `errMsg` and keeps non-2xx on `fail`. */
-  app: 'wx' | 'my' | 'uni'
+  app: 'wx' | 'my' | 'tt' | 'uni'
   /** The adapter's own install(), called from this file: the double-install warning names lines here. */
   install: (options?: PlatformOptions) => InstalledRelay
   /** Stubs the globals for a fresh simulated platform. Undone by `vi.unstubAllGlobals()`. */
@@ -478,10 +479,76 @@ export function sharedAdapterTests(t: AdapterContext) {
     expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
     expect(t.sim.storage.has('tokenrelay')).toBe(false)
     expect(t.server.stats().refreshAttempts).toBe(1)
-    // After the user logs in again, returnAfterLogin() goes back to where they were.
+    // After the user logs in again, returnAfterLogin() goes back to where they were: the page below the login page.
     await t.relay.setCredentials({ accessToken: 'x' })
     t.relay.returnAfterLogin()
-    expect(t.sim.navigations[1]).toEqual({ api: 'redirectTo', url: '/pages/detail/index' })
+    expect(t.sim.navigations[1]).toEqual({ api: 'navigateBack', url: 'pages/login/index' })
+  })
+
+  it('the way back stacks no second copy: navigateBack to the page below the login page, its listeners told; once', async () => {
+    await t.loggedIn({ exchange: undefined }, ['pages/home/index', 'pages/detail/index'])
+    t.sim.stack[1].options = { id: '7' }
+    const routes = () => t.sim.stack.map((p) => p.route)
+    const returns: ReturnAfterLogin[] = []
+    const off = t.relay.onReturnAfterLogin((to) => returns.push(to))
+    t.relay.onReturnAfterLogin(() => raise(new Error('a listener threw'))) // reported, the others still run
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    await expect(t.get('/api/x')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+    expect(routes()).toEqual(['pages/home/index', 'pages/detail/index', 'pages/login/index'])
+    await t.logIn(t.relay)
+    t.relay.returnAfterLogin()
+    expect(routes()).toEqual(['pages/home/index', 'pages/detail/index'])
+    expect(t.sim.stack[1].options).toEqual({ id: '7' })
+    expect(t.sim.navigations).toEqual([
+      { api: 'navigateTo', url: '/pages/login/index' },
+      { api: 'navigateBack', url: 'pages/login/index' },
+    ])
+    expect(returns).toEqual([{ url: '/pages/detail/index?id=7', via: 'navigateBack' }])
+    // Nothing more to return to until the next session end.
+    t.relay.returnAfterLogin()
+    expect(t.sim.navigations).toHaveLength(2)
+    off()
+  })
+
+  it('the way back opens the page (redirectTo) when it is not right below the login page, and the stack keeps one copy', async () => {
+    await t.loggedIn(
+      { exchange: undefined },
+      Array.from({ length: 10 }, (_, i) => `pages/p${i}/index`),
+    )
+    const returns: ReturnAfterLogin[] = []
+    t.relay.onReturnAfterLogin((to) => returns.push(to))
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    await t.get('/api/x').catch(() => {})
+    // A full stack: the login page replaced p9 (redirectTo), so p9 is not below it.
+    expect(t.sim.stack.map((p) => p.route).slice(-2)).toEqual(['pages/p8/index', 'pages/login/index'])
+    await t.logIn(t.relay)
+    t.relay.returnAfterLogin()
+    expect(t.sim.navigations.at(-1)).toEqual({ api: 'redirectTo', url: '/pages/p9/index' })
+    expect(t.sim.stack.map((p) => p.route)).toEqual(Array.from({ length: 10 }, (_, i) => `pages/p${i}/index`))
+    expect(returns).toEqual([{ url: '/pages/p9/index', via: 'redirectTo' }])
+  })
+
+  it('a failing navigation is reported through the logger once, not left as an unhandled rejection', async () => {
+    const unhandled = trackUnhandled()
+    try {
+      const logger = { log: vi.fn(), warn: vi.fn() }
+      await t.loggedIn({ exchange: undefined, logger })
+      const failure = t.failure('navigateTo', 'page not found', 11)
+      t.sim.api.navigateTo = (o: { fail(e: object): void }) => o.fail(failure)
+      t.server.control({ revokeUser: 'alice', expireAllNow: true })
+      await expect(t.get('/api/x')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+      await vi.waitUntil(() => logger.warn.mock.calls.length > 0)
+      await unhandled.settle()
+      expect(logger.warn).toHaveBeenCalledTimes(1)
+      expect(logger.warn.mock.calls[0][0]).toMatch(
+        /^\[tokenrelay\] navigation to the login page failed: (navigateTo:fail )?page not found$/,
+      )
+      // uni turns Alipay's error 11 into an errMsg; wx and my hand on what the platform gave.
+      expect(logger.warn.mock.calls[0][1]).toMatchObject(t.target.app === 'uni' ? { errMsg: 'navigateTo:fail page not found' } : failure)
+      expect(unhandled.reasons).toEqual([])
+    } finally {
+      unhandled.stop()
+    }
   })
 
   it('a full page stack uses redirectTo; a tabBar login page uses switchTab', async () => {
