@@ -9,6 +9,7 @@ export const entries: Record<string, string> = {
   index: 'src/index.ts',
   wx: 'platforms/wx/index.ts',
   my: 'platforms/my/index.ts',
+  tt: 'platforms/tt/index.ts',
   taro: 'platforms/taro/index.ts',
   'taro/plugin': 'platforms/taro/plugin.ts',
   'taro/h5-api': 'platforms/taro/h5-api.ts',

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join, posix, relative } from 'node:path'
 
 /** Entries a native project can require: the engine and the two adapters over a platform global. */
-export const MINIPROGRAM_ENTRIES = ['index', 'wx', 'my']
+export const MINIPROGRAM_ENTRIES = ['index', 'wx', 'my', 'tt']
 
 /**
  * Writes `<outDir>/miniprogram/` from the CommonJS files already built in outDir.

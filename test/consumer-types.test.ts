@@ -59,6 +59,14 @@ export const wrapped = createMyRelay
 // @ts-expect-error a misspelt option is caught
 export const typo = { baseURl: 'https://api.example.com' } satisfies PlatformOptions
 `,
+  'tt.ts': `
+import { createTtRelay, install } from 'tokenrelay/tt'
+import type { PlatformOptions, TtLike } from 'tokenrelay/tt'
+export const relay = install({ baseURL: 'https://api.example.com', tabBar: ['pages/home/index'] } satisfies PlatformOptions)
+export const wrapped = (t: TtLike) => createTtRelay({ baseURL: 'https://api.example.com' }, t).request({ url: '/me' })
+// @ts-expect-error a misspelt option is caught
+export const typo = { baseURl: 'https://api.example.com' } satisfies PlatformOptions
+`,
   'taro.ts': `
 import Taro from '@tarojs/taro'
 import { install } from 'tokenrelay/taro'

@@ -1,4 +1,5 @@
 import type { TokenStorage } from '../../src/index.js'
+import type { TaskTransport } from '../shared/call.js'
 import { promisify } from '../shared/callbacks.js'
 import type { CallbackPlatform, NetworkFn } from '../shared/patch.js'
 import { installNetwork, wrapNetwork } from '../shared/patch.js'
@@ -29,19 +30,25 @@ export const wxStorage = (w: WxLike): TokenStorage => ({
 export const wxLoginCode = (w: WxLike = wx) => promisify<{ code?: string }>((o) => w.login(o)).then((r) => r && r.code)
 
 /**
+ * One attempt on a platform that answers every HTTP status on `success` and only network failures on
+ * `fail` (wx, and Douyin's tt).
+ */
+export const wxTransport =
+  (send: NetworkFn): TaskTransport =>
+  ({ kind: _kind, auth: _auth, signal, ...params }, onTask) =>
+    new Promise((resolve, reject) => {
+      const task = send({ ...params, success: resolve, fail: reject })
+      onTask(task)
+      if (signal) signal.addEventListener('abort', () => task.abort())
+    })
+
+/**
  * The relay and wrapped request functions, without touching the global `wx`.
  * @example const { request } = createWxRelay({ baseURL: 'https://api.example.com', refresh }); request({ url: '/me' })
  */
 export const createWxRelay = (options: PlatformOptions = {}, w: WxLike = wx) =>
   wrapNetwork(options, w, {
-    transport:
-      (send: NetworkFn) =>
-      ({ kind: _kind, auth: _auth, signal, ...params }, onTask) =>
-        new Promise((resolve, reject) => {
-          const task = send({ ...params, success: resolve, fail: reject })
-          onTask(task)
-          if (signal) signal.addEventListener('abort', () => task.abort())
-        }),
+    transport: wxTransport,
     storage: wxStorage(w),
     getCode: () => wxLoginCode(w),
     tabBar: () => ((typeof __wxConfig != 'undefined' && __wxConfig.tabBar && __wxConfig.tabBar.list) || []).map((i) => i.pagePath),

@@ -273,3 +273,46 @@ export function createMy(options: SimOptions = {}) {
   }
   return { my, storage, navigations, stack, state, getCurrentPages: () => stack.slice() }
 }
+
+/** Douyin's `tt.request` failure codes seen in `errNo` (the shape matters here, not the exact numbers). */
+const TT_ERRNO: Record<string, number> = { abort: 21102, timeout: 21103 }
+
+/**
+ * A simulated Douyin `tt`: wx's conventions (every HTTP answer on `success`, key/value storage) plus
+ * `errNo` beside `errMsg` on every failure, and `tt.login` as documented: `anonymousCode` always, `code`
+ * only for a user logged in to the host app (`loggedInToHost`), whose absence with `force: true` opens the
+ * host's login popup (recorded in `state.popups`) and fails `login:fail host login fail` when cancelled.
+ */
+export function createTt(options: SimOptions = {}) {
+  const sim = createWx(options)
+  const state = Object.assign(sim.state, { loggedInToHost: true, popups: 0, logins: [] as Obj[] })
+  let codes = 0
+  const withErrNo = (o: Obj) => {
+    const fail = o.fail
+    const complete = o.complete
+    const add = (e: Obj) => (/:fail/.test(e && e.errMsg) ? { ...e, errNo: TT_ERRNO[e.errMsg.replace(/^\w+:fail /, '')] ?? 21100 } : e)
+    return { ...o, fail: fail && ((e: Obj) => fail(add(e))), complete: complete && ((e: Obj) => complete(add(e))) }
+  }
+  const tt = {
+    ...sim.wx,
+    request: (o: Obj) => sim.wx.request(withErrNo(o)),
+    uploadFile: (o: Obj) => sim.wx.uploadFile(withErrNo(o)),
+    downloadFile: (o: Obj) => sim.wx.downloadFile(withErrNo(o)),
+    login(o: Obj) {
+      state.logins.push({ force: o.force })
+      const anonymousCode = `anon-${randomBytes(3).toString('hex')}`
+      setTimeout(() => {
+        if (state.loggedInToHost) {
+          const code = `code-${options.user || 'alice'}-${++codes}-${randomBytes(3).toString('hex')}`
+          return o.success?.({ code, anonymousCode, isLogin: true, errMsg: 'login:ok' })
+        }
+        if (o.force !== false) {
+          state.popups++
+          return o.fail?.({ errMsg: 'login:fail host login fail', errNo: 113001 })
+        }
+        o.success?.({ code: '', anonymousCode, isLogin: false, errMsg: 'login:ok' })
+      })
+    },
+  }
+  return { ...sim, tt, state }
+}
