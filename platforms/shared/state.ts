@@ -1,4 +1,5 @@
 import type { Credentials, RelayEventName, TokenRelay } from '../../src/index.js'
+import type { InstalledRelay } from './types.js'
 
 /** What a UI shows about the session. */
 export interface RelayState {
@@ -14,6 +15,10 @@ export interface RelayStore {
   /** Refresh, or log in silently (`login`/`exchange`), under the relay's single flight. */
   login(): Promise<Credentials>
   logout(): Promise<void>
+  /** Your own login's credentials (a login page): resolves once stored. */
+  setCredentials(credentials: Credentials): Promise<void>
+  /** Back to where the session ended (an installed adapter's login page); nothing for a relay without one. */
+  returnAfterLogin(): void
 }
 
 // `change` covers every credentials change, session end included; the refresh events cover `refreshing`.
@@ -59,6 +64,8 @@ export function relayStore(relay: TokenRelay): RelayStore {
     },
     login: () => relay.refresh(),
     logout: () => relay.clear(),
+    setCredentials: (credentials) => relay.setCredentials(credentials),
+    returnAfterLogin: () => (relay as Partial<InstalledRelay>).returnAfterLogin?.(),
   }
   stores.set(relay, store)
   return store

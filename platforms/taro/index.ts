@@ -26,7 +26,7 @@ import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 import type { Params, TaroPromise } from './task.js'
 import { TARO, asAnswer, attemptParams, chainTask, fileCall } from './task.js'
 
-export type { InstalledRelay, PlatformOptions } from '../shared/types.js'
+export type { InstalledRelay, PlatformOptions, ReturnAfterLogin } from '../shared/types.js'
 /** The relay install() installed and has not uninstalled (the CLI plugin's runtime calls install()). */
 export const installedRelay = (): InstalledRelay | undefined => installedOf(TARO)
 

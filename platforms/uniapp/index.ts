@@ -3,5 +3,6 @@
 // the module that `app.use(TokenRelayPlugin)` installs is then the very one pages import `useTokenRelay` from.
 export { install } from './adapter.js'
 export type { InstalledRelay, PlatformOptions } from './adapter.js'
-export { RELAY_KEY, TokenRelay, TokenRelayPlugin, injectedPlugin, useRelay, useTokenRelay } from './vue.js'
+export type { ReturnAfterLogin } from '../shared/types.js'
+export { RELAY_KEY, TokenRelay, TokenRelayPlugin, injectedPlugin, onReturnAfterLogin, useRelay, useTokenRelay } from './vue.js'
 export type { TokenRelaySession } from './vue.js'

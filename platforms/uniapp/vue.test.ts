@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { API, fakeBackend } from '../../test/helpers/fake-backend.js'
 import { createTokenRelay } from '../../src/index.js'
 import type { InstalledRelay } from './index.js'
-import { RELAY_KEY, TokenRelay, TokenRelayPlugin, useRelay, useTokenRelay } from './index.js'
+import type { ReturnAfterLogin } from './index.js'
+import { RELAY_KEY, TokenRelay, TokenRelayPlugin, onReturnAfterLogin, useRelay, useTokenRelay } from './index.js'
 import { injectedPlugin } from './vue.js'
 
 const flush = async () => {
@@ -46,7 +47,11 @@ describe('useTokenRelay (Vue)', () => {
     const seen: string[] = []
     const session = scope.run(() => {
       const s = useTokenRelay(relay)
-      watchEffect(() => seen.push(`${s.loggedIn.value ? 'in' : 'out'} ${s.refreshing.value ? 'refreshing' : 'idle'} ${s.credentials.value?.accessToken ?? '-'}`))
+      watchEffect(() =>
+        seen.push(
+          `${s.loggedIn.value ? 'in' : 'out'} ${s.refreshing.value ? 'refreshing' : 'idle'} ${s.credentials.value?.accessToken ?? '-'}`,
+        ),
+      )
       return s
     })!
     expect(seen).toEqual(['out idle -'])
@@ -124,6 +129,55 @@ describe('app.use(TokenRelay, options)', () => {
     await flush()
     expect(text()).toBe('out idle')
     app.unmount()
+  })
+
+  it('a login page: setCredentials() and returnAfterLogin() from useTokenRelay(); onReturnAfterLogin() in the page returned to', async () => {
+    const uni = Object.assign(fakeUni(), {
+      navigateTo: vi.fn((o: { url: string }) => stack.push({ route: o.url.slice(1), options: {} })),
+      navigateBack: vi.fn(() => void stack.pop()),
+      redirectTo: vi.fn(),
+      switchTab: vi.fn(),
+    })
+    const stack = [{ route: 'pages/home/index', options: {} }]
+    vi.stubGlobal('uni', uni)
+    vi.stubGlobal('getCurrentPages', () => stack.slice())
+    const backend = fakeBackend()
+    const heard: ReturnAfterLogin[] = []
+    let login: ReturnType<typeof useTokenRelay> | undefined
+    const Home = defineComponent({
+      setup() {
+        onReturnAfterLogin((to) => heard.push(to))
+        return () => null
+      },
+    })
+    const Login = defineComponent({
+      setup() {
+        login = useTokenRelay()
+        return () => h('p', { id: 's' }, login!.loggedIn.value ? 'in' : 'out')
+      },
+    })
+    const app = createApp({ render: () => [h(Home), h(Login)] }).use(TokenRelayPlugin, {
+      baseURL: API,
+      transport: backend.transport,
+      loginPage: '/pages/login/index',
+    })
+    installed = app.config.globalProperties.$relay
+    await installed.setCredentials(backend.login())
+    app.mount(document.body.appendChild(document.createElement('div')))
+    // The session ends (no refresh strategy here): the login page opens over home.
+    await installed.refresh().catch(() => {})
+    expect(stack.map((p) => p.route)).toEqual(['pages/home/index', 'pages/login/index'])
+    // The login page: the app's own login call, then setCredentials() and back.
+    await login!.setCredentials(backend.login())
+    await flush()
+    expect(document.getElementById('s')!.textContent).toBe('in')
+    login!.returnAfterLogin()
+    expect(uni.navigateBack).toHaveBeenCalledTimes(1)
+    expect(stack.map((p) => p.route)).toEqual(['pages/home/index'])
+    expect(heard).toEqual([{ url: '/pages/home/index', via: 'navigateBack' }])
+    app.unmount()
+    login!.returnAfterLogin() // nothing to return to
+    expect(heard).toHaveLength(1)
   })
 
   it('outside a component useRelay() falls back to the relay install() made', () => {

@@ -3,6 +3,7 @@ import { computed, getCurrentScope, hasInjectionContext, inject, onScopeDispose,
 import type { Credentials, TokenRelay as Relay } from '../../src/index.js'
 import { asPlugin, callSite } from '../shared/registry.js'
 import { relayStore } from '../shared/state.js'
+import type { ReturnAfterLogin } from '../shared/types.js'
 import type { InstalledRelay, PlatformOptions } from './adapter.js'
 import { installUni, installedRelay } from './adapter.js'
 
@@ -48,7 +49,7 @@ export const injectedPlugin = {
 
 /**
  * The installed relay: the one the app provided, else the one `install()` made last. For what the session
- * state does not cover: `setCredentials()` after your own login, `returnAfterLogin()`, `on(...)`.
+ * state does not cover: `on(...)`, `isAllowed(...)`, `getCredentials()`.
  */
 export function useRelay(): InstalledRelay {
   const relay = (hasInjectionContext() && inject(RELAY_KEY, null)) || installedRelay()
@@ -65,13 +66,18 @@ export interface TokenRelaySession {
   login(): Promise<Credentials>
   /** Forget the credentials; waiting requests fail with `LOGGED_OUT`. */
   logout(): Promise<void>
+  /** After your own login call (a login page): store its credentials. Resolves once stored. */
+  setCredentials(credentials: Credentials): Promise<void>
+  /** Then back to the page the session ended on (`navigateBack` when it is right below the login page). */
+  returnAfterLogin(): void
 }
 
 /**
- * The session as reactive state: updates when the user logs in or out and while a refresh runs.
+ * The session as reactive state: updates when the user logs in or out and while a refresh runs. Also what
+ * a login page needs: `setCredentials()` after your own login call, then `returnAfterLogin()`.
  * Uses the provided relay unless one is passed. In a component (or any effect scope) it stops listening
  * when the scope ends.
- * @example const { loggedIn, refreshing, login, logout } = useTokenRelay()
+ * @example const { loggedIn, refreshing, login, logout, setCredentials, returnAfterLogin } = useTokenRelay()
  */
 export function useTokenRelay(relay?: Relay): TokenRelaySession {
   const store = relayStore(relay || useRelay())
@@ -86,7 +92,21 @@ export function useTokenRelay(relay?: Relay): TokenRelaySession {
     credentials: computed(() => state.value.credentials),
     login: store.login,
     logout: store.logout,
+    setCredentials: store.setCredentials,
+    returnAfterLogin: store.returnAfterLogin,
   }
+}
+
+/**
+ * Calls `listener` when `returnAfterLogin()` brings the user back after a login: the page that was kept
+ * (`via: 'navigateBack'`) reloads what it showed, whose requests failed when the session ended. In a
+ * component (or any effect scope) it stops when the scope ends; it also returns the function that stops it.
+ * @example onReturnAfterLogin(({ via }) => via === 'navigateBack' && load())
+ */
+export function onReturnAfterLogin(listener: (to: ReturnAfterLogin) => void, relay: InstalledRelay = useRelay()): () => void {
+  const off = relay.onReturnAfterLogin(listener)
+  if (getCurrentScope()) onScopeDispose(off)
+  return off
 }
 
 declare module 'vue' {
