@@ -1,8 +1,8 @@
 import type { RelayRequest, RelayResponse, Stamped, Transport } from '../../src/index.js'
 import { TokenRelayError, isTokenRelayError } from '../../src/index.js'
 import { answeredOnFail, settle } from '../shared/answer.js'
-import type { NetworkApi } from '../shared/call.js'
-import { KIND_OF, platformError } from '../shared/call.js'
+import type { NetworkApi, PlatformTask, TaskTransport } from '../shared/call.js'
+import { KIND_OF, callThrough, platformError } from '../shared/call.js'
 import type { Callbacks } from '../shared/callbacks.js'
 import { deliver, guarded, promisify } from '../shared/callbacks.js'
 import type { InstallOrigin } from '../shared/registry.js'
@@ -32,7 +32,7 @@ interface Interceptor {
   success(res: RelayResponse, args: Args): false | void
   fail(res: RelayResponse, args: Args): false | void
   complete(res: RelayResponse, args: Args): false | void
-  returnValue(value: Task): void
+  returnValue(value: Task | undefined): Task | void
 }
 type Nav = (o: { url: string; fail: Callback }) => unknown
 type Back = (o: { delta: number; fail: Callback }) => unknown
@@ -94,8 +94,11 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
     const report = reporter(options)
     const calls = new WeakMap<Args, Intercepted>()
     let current: Intercepted | undefined
+    /** The call `invoke` just held back (see `held()`), until `returnValue` hands its task to the caller. */
+    let holding: (Promise<unknown> & PlatformTask) | undefined
 
-    const transport: Transport = ({ kind, auth: _auth, signal, ...params }) =>
+    /** One attempt sent by tokenrelay itself (a held call, a replay, a refresh), reporting uni's task. */
+    const send: TaskTransport = ({ kind, auth: _auth, signal, ...params }, onTask) =>
       new Promise((resolve, reject) => {
         const o: Args = {
           ...params,
@@ -106,8 +109,10 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
         }
         // Static calls only: on H5 the build rewrites `uni.request(...)`, and `uni[name](...)` is undefined there.
         const task = kind === 'upload' ? uni.uploadFile(o) : kind === 'download' ? uni.downloadFile(o) : uni.request(o)
+        if (task && typeof task.abort === 'function') onTask(task as PlatformTask)
         if (signal) signal.addEventListener('abort', () => task?.abort?.())
       })
+    const transport: Transport = (request) => send(request, () => {})
     const { relay, returnAfterLogin, onReturnAfterLogin } = platformRelay(options, {
       storage: {
         get: (key) => uni.getStorageSync(key),
@@ -163,13 +168,37 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
         return false
       }
 
+    // Whether the relay holds a request back before it goes out, as it does on wx and Taro: its stored session
+    // not read yet, a login or refresh running, no session yet but a way to log in (cold start), or a token
+    // known to have expired. Sent anyway, such a request would go out without a token (or with the dead one).
+    let read = false
+    void relay.ready.then(() => (read = true))
+    // Like the engine: after a session end or a logout, no silent login until new credentials arrive.
+    let ended = false
+    relay.on('change', ({ credentials }) => (ended = !credentials))
+    const canLogIn = !!(options.login || options.exchange)
+    const held = (request: RelayRequest) => {
+      if (request.auth === false || !relay.isAllowed(request.url)) return false
+      if (!read || relay.refreshing) return true
+      const creds = relay.getCredentials()
+      if (!creds) return canLogIn && !ended
+      return creds.expiresAt != null && creds.expiresAt <= (options.clock ? options.clock.now() : Date.now())
+    }
+
     const hooksFor = (api: NetworkApi): Interceptor => ({
-      // Synchronous on purpose: an async invoke leaves callers pending on failure and turns the task into a promise.
+      // Synchronous on purpose: a promise from invoke makes uni skip every later invoke hook (it hands them a
+      // function as the options), leaves callers pending when it rejects, and turns the task into a promise.
       invoke(args) {
         if (args[REPLAY]) return
         // Captured here: H5 deletes the callbacks from `args` before the other hooks run.
         const { success, fail, complete, ...rest } = args
         const callbacks = { success, fail, complete }
+        if (held(rest)) {
+          // `false`: uni sends nothing and calls no callback. tokenrelay sends the call itself once the login or
+          // refresh is over (through uni again, so later interceptors see it) and answers the callbacks.
+          holding = callThrough(relay, api, { ...rest, header: { ...args.header }, ...callbacks }, send, report)
+          return false
+        }
         // When uni answers the caller itself (nothing to take over), a throwing callback is reported the
         // same way as when tokenrelay does: it skips no other callback.
         Object.assign(args, guarded(callbacks, report))
@@ -190,7 +219,15 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
       // Runs right after `invoke`, synchronously, with what the caller gets: the task (callbacks) or a promise.
       returnValue(value) {
         const call = current
-        current = undefined
+        const task = holding
+        current = holding = undefined
+        if (task) {
+          // A held call: uni returns nothing to callback callers, who get tokenrelay's task instead (abort and
+          // progress listeners reach each attempt); a promise caller's promise gets its abort().
+          if (!value) return task
+          value.abort = task.abort
+          return
+        }
         if (!call || !value) return
         const abort = value.abort
         // A task's abort() cannot reach a call waiting for the refresh or a replay: ours does. On a promise

@@ -7,7 +7,7 @@ import { startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import type { Res } from '../../test/helpers/adapter-suite.js'
 import { sharedAdapterTests, useAdapter } from '../../test/helpers/adapter-suite.js'
-import { exchange } from '../../test/helpers/reference.js'
+import { exchange, refresh } from '../../test/helpers/reference.js'
 import { loadUni } from '../../test/helpers/uni-runtime.js'
 import type { UniPlatform } from '../../test/helpers/uni-runtime.js'
 import { install } from './index.js'
@@ -77,6 +77,58 @@ describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('tokenrelay/uniapp on
     expect(onSessionExpired.mock.calls[0][0].cause).toMatchObject({ errMsg: expect.stringContaining('not supported') })
     expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
     expect(t.server.stats().logins).toBe(0)
+  })
+
+  // Issue 15 item 6, counted at the reference server: a request that reaches it without a token is a wasted round trip.
+  const tokenless = () => t.server.stats().requests.filter((h) => h.route.startsWith('/api/') && h.generation === null).length
+
+  it('cold start: 6 requests (callbacks and promises) wait for the one silent login and go out once, with its token', async () => {
+    await t.setup()
+    const seen = Array.from({ length: 3 }, (_, i) => t.withCallbacks('request', { url: `/api/cold/cb${i}` }))
+    const results = await Promise.all(Array.from({ length: 3 }, (_, i) => t.get(`/api/cold/p${i}`)))
+    await vi.waitUntil(() => seen.every((s) => s.settled()))
+    expect(tokenless()).toBe(0)
+    expect(t.server.stats().logins).toBe(1)
+    for (const r of results) expect(r).toMatchObject({ statusCode: 200, data: { generation: 1 } })
+    for (const { seen: s } of seen) expect(s.order).toEqual(['success', 'complete'])
+    // Held calls hand callback callers tokenrelay's task: abort() and progress listeners, as uni's task has.
+    for (const { task } of seen) expect([typeof task.abort, typeof task.onProgressUpdate]).toEqual(['function', 'function'])
+    for (const route of Object.keys(t.server.stats().hits).filter((r) => r.startsWith('/api/'))) expect(t.hits(route)).toEqual([[200, 1]])
+  })
+
+  it("an app's invoke hook added after tokenrelay's still runs for a held call, once, on the call that goes out", async () => {
+    await t.setup()
+    const seen: string[] = []
+    const app = {
+      invoke: (args: { url: string; header?: Record<string, string> }) =>
+        void seen.push(`${args.url} ${args.header?.Authorization ? 'token' : 'none'}`),
+    }
+    uni.addInterceptor('request', app)
+    try {
+      await expect(t.get('/api/later-hook')).resolves.toMatchObject({ statusCode: 200, data: { generation: 1 } })
+      expect(seen.filter((l) => l.includes('/api/later-hook'))).toEqual([`${t.server.url}/api/later-hook token`])
+      expect(t.hits('/api/later-hook')).toEqual([[200, 1]])
+    } finally {
+      uni.removeInterceptor('request', app)
+    }
+  })
+
+  it('requests started while a refresh runs wait for it: none goes out without a token, none with the old one', async () => {
+    let open = () => {}
+    const gate = new Promise<void>((resolve) => (open = resolve))
+    const r = await t.loggedIn({ refresh: async (ctx) => (await gate, refresh(ctx)) })
+    t.server.control({ expireAllNow: true })
+    const first = t.get('/api/first')
+    await vi.waitUntil(() => r.refreshing)
+    const during = Array.from({ length: 6 }, (_, i) => t.get(`/api/during/${i}`))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    open()
+    await first
+    await Promise.all(during)
+    expect(tokenless()).toBe(0)
+    for (let i = 0; i < 6; i++) expect(t.hits(`/api/during/${i}`)).toEqual([[200, 2]])
+    for (const res of await Promise.all(during)) expect(res).toMatchObject({ statusCode: 200, data: { generation: 2 } })
+    expect(t.server.stats().refreshes).toBe(1)
   })
 })
 

@@ -48,9 +48,10 @@ export interface AdapterTarget<S extends Sim = Sim> {
   exchange: NonNullable<PlatformOptions['exchange']>
   /**
    * true (wx, my): install() replaces request/uploadFile/downloadFile on the global; what they return is a
-   * task that is also a promise; a request waits for a refresh or a first login before it goes out.
-   * false (uni): interceptors on uni's own functions, uni's own tasks, and a request goes out whatever the
-   * relay is doing (without a token while there is none), to be replayed.
+   * task that is also a promise.
+   * false (uni): interceptors on uni's own functions, and uni's own tasks (a call held back for a login or a
+   * refresh gets tokenrelay's task, as on wx). On both, a request waits for a refresh or a first login before it
+   * goes out.
    */
   patches: boolean
   /** What uploadFile needs besides url and filePath (Alipay: `fileType`, and its field name is `fileName`). */
@@ -378,12 +379,13 @@ export function sharedAdapterTests(t: AdapterContext) {
     await vi.waitUntil(() => seen.complete.length === 1)
     expect(seen.order).toEqual(['fail', 'complete'])
     expect(seen.fail[0]).toMatchObject({ code: 'ABORTED', errMsg: 'request:fail abort' })
-    // wx and my: the same call's promise rejects too (callback callers never see it: no unhandled rejection).
-    if (t.target.patches) await expect(task).rejects.toMatchObject({ code: 'ABORTED', errMsg: 'request:fail abort' })
+    // The task of a held call is also a promise (uni's too): it rejects as well (callback callers never look at
+    // it: no unhandled rejection).
+    await expect(task).rejects.toMatchObject({ code: 'ABORTED', errMsg: 'request:fail abort' })
     gated.open()
     await expect(first).resolves.toMatchObject({ statusCode: 200, data: { generation: 2 } })
-    // wx and my hold it back: never sent. uni cannot: sent once while the refresh ran, with no token, never replayed.
-    expect(t.hits('/api/aborted')).toEqual(t.target.patches ? [] : [[401, null]])
+    // Held back while the refresh ran (uni too: its invoke cancels the call and tokenrelay sends it later): never sent.
+    expect(t.hits('/api/aborted')).toEqual([])
     expect(t.server.stats().refreshes).toBe(1)
     await t.settle()
     expect(seen.order).toEqual(['fail', 'complete'])
@@ -403,7 +405,7 @@ export function sharedAdapterTests(t: AdapterContext) {
     await expect(p).rejects.toMatchObject({ code: 'ABORTED', errMsg: 'request:fail abort' })
     gated.open()
     await expect(first).resolves.toMatchObject({ statusCode: 200 })
-    expect(t.hits('/api/aborted')).toEqual(t.target.patches ? [] : [[401, null]])
+    expect(t.hits('/api/aborted')).toEqual([])
   })
 
   it('abort() during the replay aborts the replay', async () => {
@@ -569,15 +571,8 @@ export function sharedAdapterTests(t: AdapterContext) {
   it('logs in silently on the first request when there are no credentials', async () => {
     await t.setup()
     await expect(t.get('/api/first')).resolves.toMatchObject({ statusCode: 200, data: { generation: 1 } })
-    // wx and my log in before sending; uni sends it without a token and replays it.
-    expect(t.hits('/api/first')).toEqual(
-      t.target.patches
-        ? [[200, 1]]
-        : [
-            [401, null],
-            [200, 1],
-          ],
-    )
+    // It waits for the login, then goes out once, with the token: never without one.
+    expect(t.hits('/api/first')).toEqual([[200, 1]])
     expect(t.server.stats().logins).toBe(1)
     expect(JSON.parse(t.sim.storage.get('tokenrelay') as string)).toMatchObject({ accessToken: expect.any(String) })
   })
