@@ -87,7 +87,9 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       storage,
       // refresh/login: through the chain (the app's other interceptors apply) but not through the relay.
       transport: (req) => asAnswer(request({ ...attemptParams(req), [BYPASS]: true } as never)),
-      getCode: () => login().then((r) => r && r.code),
+      // Douyin's tt.login opens the host app's login popup unless `force` is false (a background re-login must
+      // not); Taro passes the option through on tt, and wx / Alipay ignore it.
+      getCode: () => login({ force: false } as Parameters<typeof login>[0]).then((r) => r && r.code),
       // Taro's navigation promises reject when navigation fails: the shared navigator reports it (no unhandled rejection).
       nav: () => ({
         navigateTo,

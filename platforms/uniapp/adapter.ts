@@ -122,7 +122,8 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
       transport,
       // mp-alipay maps uni.login to my.getAuthCode and renames authCode to code. uni-h5 has no login: its
       // uni.login fails "not supported", which the shared code login turns into the end of the session.
-      getCode: () => promisify<{ code?: string }>((o) => uni.login(o)).then((r) => r && r.code),
+      // mp-toutiao passes `force` to tt.login, whose default (true) would open the host's login popup; others ignore it.
+      getCode: () => promisify<{ code?: string }>((o) => uni.login({ ...o, force: false } as typeof o)).then((r) => r && r.code),
       // Static calls (H5). With the `fail` the navigator passes uni returns no promise, so a failed navigation
       // is reported, never an unhandled rejection. getCurrentPages is left to the navigator (the global).
       nav: () => ({
