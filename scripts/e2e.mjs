@@ -1,5 +1,5 @@
 // npm run test:e2e — the library as a user's app gets it: packed as a tarball, installed into both
-// playgrounds (each with its own lockfile, so each resolves its own framework copy), built for all six
+// playgrounds (each with its own lockfile, so each resolves its own framework copy), built for all eight
 // outputs, then driven by test/e2e (mini programs under Node, H5 in headless Chromium).
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
@@ -32,8 +32,8 @@ const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'
 
 // 2. Each playground: its lockfile, then the tarball without touching the lockfile.
 const playgrounds = [
-  { dir: 'playground-taro', builds: ['build:weapp', 'build:alipay', 'build:h5'] },
-  { dir: 'playground-uniapp', builds: ['build:mp-weixin', 'build:mp-alipay', 'build:h5'] },
+  { dir: 'playground-taro', builds: ['build:weapp', 'build:alipay', 'build:tt', 'build:h5'] },
+  { dir: 'playground-uniapp', builds: ['build:mp-weixin', 'build:mp-alipay', 'build:mp-toutiao', 'build:h5'] },
 ]
 for (const { dir, builds } of playgrounds) {
   const cwd = join(root, dir)
@@ -45,7 +45,7 @@ for (const { dir, builds } of playgrounds) {
   for (const script of builds) run(`${dir}: ${script}`, npm, ['run', '--silent', script], cwd)
 }
 
-// 3. Drive the six outputs.
+// 3. Drive the eight outputs.
 run('e2e suites', process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'test/e2e/vitest.config.ts'])
 
 console.log('\n' + timings.map(([l, t]) => `${t.padStart(8)}  ${l}`).join('\n'))

@@ -5,7 +5,7 @@ declare module '*.css'
 declare namespace NodeJS {
   interface ProcessEnv {
     NODE_ENV: 'development' | 'production'
-    TARO_ENV: 'weapp' | 'alipay' | 'h5'
+    TARO_ENV: 'weapp' | 'alipay' | 'tt' | 'h5'
     /** Build-time API base URL, read by config/index.ts (default http://127.0.0.1:3000). */
     TOKENRELAY_API?: string
   }

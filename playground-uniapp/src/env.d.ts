@@ -12,3 +12,4 @@ declare const TOKENRELAY_API: string
 /** Native globals, only touched inside `#ifdef MP-*` blocks. */
 declare const wx: any
 declare const my: any
+declare const tt: any

@@ -46,6 +46,7 @@ function builtDir(dir: string, marker: string, script: string): string {
 const MINI: Array<{ name: string; dir: string; platform: MiniPlatform; script: string }> = [
   { name: 'taro weapp', dir: 'dist/weapp', platform: 'wx', script: 'build:weapp' },
   { name: 'taro alipay', dir: 'dist/alipay', platform: 'my', script: 'build:alipay' },
+  { name: 'taro tt', dir: 'dist/tt', platform: 'tt', script: 'build:tt' },
 ]
 
 describe.each(MINI)('$name (Node runtime, reference server)', (o) => {
@@ -88,6 +89,7 @@ describe.each(MINI)('$name (Node runtime, reference server)', (o) => {
     expect(resultLines(texts)).toEqual(expectedLines(200, '1'))
     expect(texts).toContain('session: logged in gen=1')
     expect(app.loginCodes).toHaveLength(1)
+    if (o.platform === 'tt') expect(app.loginForce).toEqual([false]) // no host login popup from a silent login
     expect(ref.stats()).toMatchObject({ logins: 1, refreshAttempts: 0 })
     const loginCall = app.http.find((h) => h.url.endsWith('/auth/login'))!
     expect(app.http.filter((h) => h.url.includes('/api/')).every((h) => h.startedAt >= loginCall.endedAt!)).toBe(true)

@@ -49,11 +49,11 @@ export const mark = (server: ReferenceServer) => server.stats().requests.reduce(
  */
 export function refuseSilentLogin(app: MiniProgram): () => void {
   const api = app.global[app.platform] as Record<string, any>
-  const name = app.platform === 'wx' ? 'login' : 'getAuthCode'
+  const name = app.platform === 'my' ? 'getAuthCode' : 'login'
   const original = api[name]
   api[name] = (o: { success?(r: object): void; complete?(r: object): void }) =>
     setTimeout(() => {
-      const res = app.platform === 'wx' ? { code: 'refused', errMsg: 'login:ok' } : { authCode: 'refused' }
+      const res = app.platform === 'my' ? { authCode: 'refused' } : { code: 'refused', errMsg: 'login:ok' }
       o.success?.(res)
       o.complete?.(res)
     }, 0)

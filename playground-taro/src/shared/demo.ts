@@ -63,6 +63,12 @@ function makeUploadFile(): string {
     my.getFileSystemManager().writeFileSync({ filePath: path, data: text, encoding: 'utf8' })
     return path
   }
+  if (process.env.TARO_ENV === 'tt') {
+    // Douyin's file system API has wx's shape; Taro maps both calls to `tt`.
+    const path = `${Taro.env.USER_DATA_PATH}/tokenrelay-upload.txt`
+    Taro.getFileSystemManager().writeFileSync(path, text, 'utf8')
+    return path
+  }
   const path = `${wx.env.USER_DATA_PATH}/tokenrelay-upload.txt`
   wx.getFileSystemManager().writeFileSync(path, text, 'utf8')
   return path

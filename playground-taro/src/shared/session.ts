@@ -4,12 +4,14 @@ import { decodeJwt, type Credentials } from 'tokenrelay'
 let h5Codes = 0
 
 /**
- * A platform login code: `wx.login` on WeChat, `my.getAuthCode` on Alipay (Taro maps `login` to it). H5
+ * A platform login code: `wx.login` on WeChat, `my.getAuthCode` on Alipay (Taro maps `login` to it), `tt.login` on Douyin. H5
  * has no platform login, so the demo makes up a code the reference server accepts (single use, hence unique).
  */
 export async function loginCode(): Promise<string> {
   if (process.env.TARO_ENV === 'h5') return `code-alice-h5${Date.now().toString(36)}${(h5Codes++).toString(36)}`
-  const res = await Taro.login()
+  // Douyin: `force: false`, or tt.login opens the host app's login popup for a user not logged in to it (this
+  // login runs in the background); wx and Alipay ignore the option.
+  const res = await Taro.login({ force: false } as Taro.login.Option)
   return res.code
 }
 

@@ -67,6 +67,10 @@ function makeUploadFile(): string {
   path = `${my.env.USER_DATA_PATH}/tokenrelay-upload.txt`
   my.getFileSystemManager().writeFileSync({ filePath: path, data: text, encoding: 'utf8' })
   // #endif
+  // #ifdef MP-TOUTIAO
+  path = `${tt.env.USER_DATA_PATH}/tokenrelay-upload.txt`
+  tt.getFileSystemManager().writeFileSync(path, text, 'utf8')
+  // #endif
   return path
 }
 

@@ -1,5 +1,5 @@
 /**
- * The simulated file system: `USER_DATA_PATH` (`wxfile://usr`, Alipay `https://usr`) and temp files
+ * The simulated file system: `USER_DATA_PATH` (`wxfile://usr`, Alipay `https://usr`, Douyin `ttfile://user`) and temp files
  * (`wxfile://…`, `https://resource/…`) map onto a temp dir of this load, which close() removes, so uploads
  * read and downloads write real files without leaving the sandbox.
  */
@@ -10,6 +10,7 @@ import type { Sandbox } from './sandbox'
 
 export const WX_USER_DATA = 'wxfile://usr'
 export const MY_USER_DATA = 'https://usr'
+export const TT_USER_DATA = 'ttfile://user'
 
 export class FileSystem {
   readonly root: string
@@ -25,8 +26,8 @@ export class FileSystem {
   realPath(virtualPath: string): string {
     const v = String(virtualPath)
     const map: Array<[string, string]> = [
-      [`${WX_USER_DATA}/`, 'usr'], [`${MY_USER_DATA}/`, 'usr'],
-      ['wxfile://', 'tmp'], ['https://resource/', 'tmp'],
+      [`${WX_USER_DATA}/`, 'usr'], [`${MY_USER_DATA}/`, 'usr'], [`${TT_USER_DATA}/`, 'usr'],
+      ['wxfile://', 'tmp'], ['ttfile://', 'tmp'], ['https://resource/', 'tmp'],
     ]
     for (const [prefix, sub] of map) {
       if (v.startsWith(prefix)) {
@@ -43,7 +44,7 @@ export class FileSystem {
   newTempPath(ext: string): string {
     this.fileSeq += 1
     const name = `tmp_${Date.now().toString(36)}${this.fileSeq}${ext}`
-    return this.sb.platform === 'wx' ? `wxfile://${name}` : `https://resource/apml${name}`
+    return this.sb.platform === 'my' ? `https://resource/apml${name}` : `${this.sb.platform}file://${name}`
   }
 
   /** `wx.getFileSystemManager()` / `my.getFileSystemManager()`. */
@@ -52,7 +53,7 @@ export class FileSystem {
     const toRealm = <T>(v: T) => this.sb.toRealm(v)
     // wx takes positional arguments; Alipay takes one object. Both shapes are accepted on both.
     const arg = (a: any, key: string, pos: unknown) => (a && typeof a === 'object' && !Buffer.isBuffer(a) ? a[key] : pos)
-    const fail = (name: string, err: unknown) => toRealm(p === 'wx'
+    const fail = (name: string, err: unknown) => toRealm(p !== 'my'
       ? { errMsg: `${name}:fail ${(err as Error).message}` }
       : { error: 10022, errorMessage: (err as Error).message, success: false })
     const wrap = <T>(name: string, fn: () => T) => {

@@ -15,7 +15,7 @@ export function navigationApi(sb: Sandbox, pages: Pages, navigations: Navigation
     const url = String(o.url || '')
     const fail = (msg: string) => {
       navigations.push({ api, url, ok: false, errMsg: `${api}:fail ${msg}` })
-      return { ok: false, res: sb.toRealm(p === 'wx' ? { errMsg: `${api}:fail ${msg}` } : { error: 4, errorMessage: msg, errMsg: `${api}:fail ${msg}` }) }
+      return { ok: false, res: sb.toRealm(p !== 'my' ? { errMsg: `${api}:fail ${msg}` } : { error: 4, errorMessage: msg, errMsg: `${api}:fail ${msg}` }) }
     }
     await macrotask()
     if (sb.closed) return { ok: false, res: {} }
@@ -26,7 +26,7 @@ export function navigationApi(sb: Sandbox, pages: Pages, navigations: Navigation
       navigations.push({ api, url: current.route, ok: true })
       for (let i = 0; i < delta && stack.length > 1; i++) pages.close(stack.pop()!)
       pages.hook(stack[stack.length - 1], 'onShow')
-      return { ok: true, res: sb.toRealm(p === 'wx' ? { errMsg: `${api}:ok` } : { success: true }) }
+      return { ok: true, res: sb.toRealm(p !== 'my' ? { errMsg: `${api}:ok` } : { success: true }) }
     }
     const [rawPath, qs] = url.split('?')
     let route: string
@@ -56,7 +56,7 @@ export function navigationApi(sb: Sandbox, pages: Pages, navigations: Navigation
       while (stack.length) pages.close(stack.pop()!)
     }
     await pages.open(route, query)
-    return { ok: true, res: sb.toRealm(p === 'wx' ? { errMsg: `${api}:ok` } : { success: true }) }
+    return { ok: true, res: sb.toRealm(p !== 'my' ? { errMsg: `${api}:ok` } : { success: true }) }
   })
   return {
     navigateTo: nav('navigateTo'),

@@ -156,9 +156,11 @@ export class Network {
   }
 
   private failFor(api: string, outcome: { error: string; message: string }): Record<string, any> {
-    if (this.sb.platform === 'wx') {
+    if (this.sb.platform !== 'my') {
       const reason = outcome.error === 'abort' ? 'abort' : outcome.error === 'timeout' ? 'timeout' : outcome.message
-      return this.sb.toRealm({ errMsg: `${api}:fail ${reason}` })
+      // Douyin adds a numeric errNo to every failure.
+      const errNo = this.sb.platform === 'tt' ? { errNo: outcome.error === 'abort' ? 21102 : outcome.error === 'timeout' ? 21103 : 21100 } : {}
+      return this.sb.toRealm({ errMsg: `${api}:fail ${reason}`, ...errNo })
     }
     const code = outcome.error === 'abort' ? 9 : outcome.error === 'timeout' ? 13 : 12
     const message = outcome.error === 'abort' ? `${api}:fail abort` : outcome.error === 'timeout' ? 'timeout' : 'network error'
@@ -180,7 +182,7 @@ export class Network {
     for (const [k, v] of Object.entries(given)) headers[k] = String(v)
     const ctype = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')
     // Defaults differ: wx sends JSON, Alipay a form (Taro and uni set JSON themselves on Alipay).
-    if (!ctype && method !== 'GET') headers['content-type'] = p === 'wx' ? 'application/json' : 'application/x-www-form-urlencoded'
+    if (!ctype && method !== 'GET') headers['content-type'] = p !== 'my' ? 'application/json' : 'application/x-www-form-urlencoded'
     let url = String(o.url || '')
     let body: Buffer | undefined
     const data = o.data
@@ -221,7 +223,7 @@ export class Network {
           }
         }
       }
-      if (p === 'wx') {
+      if (p !== 'my') {
         const cookies = Object.entries(resHeaders).filter(([k]) => k.toLowerCase() === 'set-cookie').map(([, v]) => v)
         const res = { data: parsed, statusCode: status, header: sb.toRealm(resHeaders), cookies: sb.toRealm(cookies), errMsg: 'request:ok' }
         sb.settle(o, true, res)
@@ -245,7 +247,7 @@ export class Network {
     const fieldName = p === 'my' ? o.fileName ?? o.name : o.name
     const invalid = !o.url ? 'url' : !o.filePath ? 'filePath' : !fieldName ? (p === 'my' ? 'fileName' : 'name') : p === 'my' && !o.fileType ? 'fileType' : null
     if (invalid) {
-      setImmediate(() => sb.settle(o, false, sb.toRealm(p === 'wx'
+      setImmediate(() => sb.settle(o, false, sb.toRealm(p !== 'my'
         ? { errMsg: `uploadFile:fail parameter error: ${invalid} is required` }
         : { error: 2, errorMessage: `invalid parameter ${invalid}` })))
       return { abort: () => {}, onHeadersReceived: () => {}, offHeadersReceived: () => {}, onProgressUpdate: () => {}, offProgressUpdate: () => {} }
@@ -254,7 +256,7 @@ export class Network {
     try {
       file = fs.readFileSync(this.files.realPath(o.filePath))
     } catch (err) {
-      setImmediate(() => sb.settle(o, false, sb.toRealm(p === 'wx'
+      setImmediate(() => sb.settle(o, false, sb.toRealm(p !== 'my'
         ? { errMsg: `uploadFile:fail file not found: ${o.filePath}` }
         : { error: 12, errorMessage: `file not found: ${(err as Error).message}` })))
       return { abort: () => {}, onHeadersReceived: () => {}, offHeadersReceived: () => {}, onProgressUpdate: () => {}, offProgressUpdate: () => {} }
@@ -275,7 +277,7 @@ export class Network {
         return
       }
       // The body is a STRING on both platforms, whatever the status.
-      const res = p === 'wx'
+      const res = p !== 'my'
         ? { data: outcome.body.toString('utf8'), statusCode: outcome.status, errMsg: 'uploadFile:ok' }
         : { data: outcome.body.toString('utf8'), statusCode: outcome.status, header: sb.toRealm(outcome.headers) }
       sb.settle(o, true, res)
@@ -301,13 +303,13 @@ export class Network {
         fs.mkdirSync(path.dirname(real), { recursive: true })
         fs.writeFileSync(real, outcome.body)
       } catch (err) {
-        sb.settle(o, false, sb.toRealm(p === 'wx' ? { errMsg: `downloadFile:fail ${(err as Error).message}` } : { error: 12, errorMessage: (err as Error).message }))
+        sb.settle(o, false, sb.toRealm(p !== 'my' ? { errMsg: `downloadFile:fail ${(err as Error).message}` } : { error: 12, errorMessage: (err as Error).message }))
         return
       }
       const res: Record<string, unknown> = o.filePath
         ? { filePath: target, statusCode: outcome.status }
         : { tempFilePath: target, statusCode: outcome.status }
-      if (p === 'wx') res.errMsg = 'downloadFile:ok'
+      if (p !== 'my') res.errMsg = 'downloadFile:ok'
       else if (!o.filePath) res.apFilePath = target // older Alipay clients (and Taro's Alipay layer) read apFilePath
       sb.settle(o, true, sb.toRealm(res))
     })

@@ -131,6 +131,8 @@ export class Pages {
       options: sb.toRealm(query),
       __wxWebviewId__: this.webviewId,
       $viewId: String(this.webviewId),
+      // Douyin marks a page's root with node id 0 (uni-mp-toutiao tells pages from components by it).
+      ...(sb.platform === 'tt' ? { __webviewId__: this.webviewId, __nodeId__: 0 } : {}),
       data: {},
       setData(patch: Record<string, unknown>, cb?: () => void) {
         if (!patch || typeof patch !== 'object') return

@@ -5,7 +5,7 @@
  * `getApp`, `getCurrentPages`. Members the program reads that the simulation lacks are recorded
  * (`app.missingApis`) so a test notices when a framework starts to depend on one.
  */
-import { MY_USER_DATA, WX_USER_DATA, type FileSystem } from './files'
+import { MY_USER_DATA, TT_USER_DATA, WX_USER_DATA, type FileSystem } from './files'
 import type { Loader } from './loader'
 import { navigationApi } from './navigation'
 import type { Network } from './network'
@@ -32,8 +32,10 @@ export interface ProgramParts {
 }
 
 export interface InstalledGlobals {
-  /** Codes handed out by wx.login / my.getAuthCode, in order. */
+  /** Codes handed out by wx.login / my.getAuthCode / tt.login, in order. */
   loginCodes: string[]
+  /** tt.login's `force` option, one entry per call (Douyin: undefined means true, the host's login popup). */
+  loginForce: unknown[]
   /** `wx.foo` / `my.foo` members the program read that the simulation lacks. */
   missing: Set<string>
 }
@@ -41,8 +43,8 @@ export interface InstalledGlobals {
 export function installPlatformGlobals(parts: ProgramParts): InstalledGlobals {
   const { sb, loader, pages } = parts
   const g = sb.global
-  const installed: InstalledGlobals = { loginCodes: [], missing: new Set() }
-  const api = sb.platform === 'wx' ? buildWx(parts, installed) : buildMy(parts, installed)
+  const installed: InstalledGlobals = { loginCodes: [], loginForce: [], missing: new Set() }
+  const api = sb.platform === 'my' ? buildMy(parts, installed) : buildWx(parts, installed)
   g[sb.platform] = new Proxy(api, {
     get(target, prop, receiver) {
       if (typeof prop === 'string' && !(prop in target) && !sb.closed && !NOT_APIS.has(prop) && !/^[$_]/.test(prop)) {
@@ -61,7 +63,7 @@ export function installPlatformGlobals(parts: ProgramParts): InstalledGlobals {
     throw new Error(`requirePlugin(${name}): plugins are not simulated`)
   }
   // WeChat has a `global` object (uni-app's vendor code registers createApp on it).
-  if (sb.platform === 'wx') g.global = g
+  if (sb.platform !== 'my') g.global = g
   // Taro's Alipay runtime reads navigator; Alipay's JS engine has one.
   if (sb.platform === 'my') g.navigator = { userAgent: 'AlipayClient/10.5.0 tokenrelay-e2e' }
   if (sb.opts.apiBase) g.__TOKENRELAY_API__ = sb.opts.apiBase
@@ -77,6 +79,18 @@ function nextCode(sb: Sandbox, installed: InstalledGlobals): string {
   return code
 }
 
+/**
+ * Douyin's tt.login: `code` for a user logged in to the host app (the simulated user is), `anonymousCode`
+ * always, `isLogin`. Records `force` so a test can see whether the program asked for the host's popup.
+ */
+function ttLogin(sb: Sandbox, installed: InstalledGlobals) {
+  return sb.asyncApi('login', (o) => {
+    installed.loginForce.push(o && o.force)
+    const res = { code: nextCode(sb, installed), anonymousCode: `anon-${PROCESS_TAG}`, isLogin: true, errMsg: 'login:ok' }
+    return later({ ok: true, res: sb.toRealm(res) })
+  })
+}
+
 /** Resolves on a later turn, as the platform answers. */
 const later = (v: Outcome) => new Promise<Outcome>((r) => setImmediate(() => r(v)))
 
@@ -84,17 +98,20 @@ function buildWx(parts: ProgramParts, installed: InstalledGlobals): Record<strin
   const { sb, loader, pages, network, files } = parts
   const ok = (name: string, extra: Record<string, unknown> = {}) => ({ ...extra, errMsg: `${name}:ok` })
   return {
-    env: { USER_DATA_PATH: WX_USER_DATA },
+    env: { USER_DATA_PATH: sb.platform === 'tt' ? TT_USER_DATA : WX_USER_DATA },
     request: (o: Record<string, any>) => network.request(o),
     uploadFile: (o: Record<string, any>) => network.uploadFile(o),
     downloadFile: (o: Record<string, any>) => network.downloadFile(o),
-    login: sb.asyncApi('login', () => later({ ok: true, res: sb.toRealm(ok('login', { code: nextCode(sb, installed) })) })),
+    login: sb.platform === 'tt' ? ttLogin(sb, installed) : sb.asyncApi('login', () => later({ ok: true, res: sb.toRealm(ok('login', { code: nextCode(sb, installed) })) })),
     checkSession: sb.asyncApi('checkSession', () => later({ ok: true, res: sb.toRealm(ok('checkSession')) })),
     ...storageApi(sb, parts.storage),
     ...navigationApi(sb, pages, parts.navigations),
     ...systemApi(sb),
     getFileSystemManager: () => files.manager(),
     canIUse: () => true,
+    // Douyin only: Taro's tt runtime asks which renderer runs the page (1: the webview one).
+    // uni-mp-toutiao reads tt.pay at load time to map uni.requestPayment; payments are not simulated.
+    ...(sb.platform === 'tt' ? { getRenderMode: () => 1, pay: sb.asyncApi('pay', () => later({ ok: false, res: sb.toRealm({ errMsg: 'pay:fail not simulated' }) })) } : {}),
     nextTick: (fn: () => void) => Promise.resolve().then(() => sb.guard(fn)),
     onAppShow: (cb: (o: unknown) => void) => { loader.appShowListeners.push(cb) },
     offAppShow: () => {},
@@ -169,6 +186,7 @@ function systemApi(sb: Sandbox): Record<string, any> {
     windowWidth: 375, windowHeight: 812, statusBarHeight: 44, language: 'zh_CN', version: p === 'wx' ? '8.0.50' : '10.5.0',
     system: 'iOS 17.0', platform: p === 'wx' ? 'devtools' : 'iOS', SDKVersion: p === 'wx' ? '3.5.0' : '2.9.0',
     safeArea: { left: 0, right: 375, top: 44, bottom: 812, width: 375, height: 768 }, app: p === 'my' ? 'alipay' : undefined,
+    appName: p === 'tt' ? 'Douyin' : undefined,
   }
   const sys = () => sb.toRealm(info)
   return {

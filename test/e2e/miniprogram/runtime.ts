@@ -140,6 +140,7 @@ class Runtime {
       errors: sb.errors,
       get missingApis() { return [...globals.missing].sort() },
       loginCodes: globals.loginCodes,
+      loginForce: globals.loginForce,
       storage: this.storage,
       realPath: (v: string) => this.files.realPath(v),
       global: sb.global,

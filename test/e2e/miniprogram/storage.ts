@@ -34,7 +34,7 @@ export function storageApi(sb: Sandbox, storage: Map<string, unknown>): Record<s
   const info = () => sb.toRealm({ keys: [...storage.keys()], currentSize: Math.ceil(total() / 1024), limitSize: 10240 })
   const later = <T>(v: T) => new Promise<T>((r) => setImmediate(() => r(v)))
 
-  if (sb.platform === 'wx') {
+  if (sb.platform !== 'my') {
     return {
       setStorageSync: (key: string, data: unknown) => {
         const err = write(key, data)

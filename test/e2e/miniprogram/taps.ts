@@ -60,7 +60,7 @@ function tapTarget(sb: Sandbox, inst: PageInstance, elementId: string): (() => u
 
 /** Finds the tap handler bound to `id="<elementId>"` in the page's template. */
 function templateHandler(sb: Sandbox, inst: PageInstance, elementId: string): string {
-  const ext = sb.platform === 'wx' ? 'wxml' : 'axml'
+  const ext = { wx: 'wxml', tt: 'ttml', my: 'axml' }[sb.platform]
   const file = path.join(sb.dir, `${inst.route}.${ext}`)
   const tpl = fs.readFileSync(file, 'utf8')
   const tagRe = /<[a-zA-Z][\w-]*\s([^<>]*?)\/?>/g

@@ -1,7 +1,8 @@
 // The harness's public types: what loadMiniProgram() takes and the MiniProgram handle it returns.
 // miniprogram-runtime.ts re-exports them; the modules beside this one share them.
 
-export type MiniPlatform = 'wx' | 'my'
+/** `tt` (Douyin) follows wx's conventions: answers, `errMsg` (plus `errNo`), key/value storage, navigation. */
+export type MiniPlatform = 'wx' | 'my' | 'tt'
 
 export interface LoadMiniProgramOptions {
   /** Compiled output directory (contains app.js and app.json). */
@@ -104,6 +105,8 @@ export interface MiniProgram {
   readonly missingApis: string[]
   /** Codes handed out by wx.login / my.getAuthCode, in order. */
   readonly loginCodes: string[]
+  /** tt only: the `force` option of each tt.login call (Douyin opens the host's login popup unless it is false). */
+  readonly loginForce: unknown[]
   /** The simulated storage (values as stored). */
   readonly storage: Map<string, unknown>
   /** Real path of a simulated file path (`wxfile://…`, `https://resource/…`). */
