@@ -5,6 +5,8 @@
 // - Alipay: the IDE has no npm build step: it reads node_modules itself (mini.project.json
 //   `enableNodeModuleBabelTransform` to transpile it), resolving `tokenrelay/my` by file, sub-package.json
 //   `main` or index.js, without `exports`.
+// - Douyin: `require('tokenrelay/tt')` without `exports` reaches the same CommonJS folder through the tt/ stub's
+//   `main` (checked here the way Alipay's IDE resolves; how Douyin's IDE copies npm packages is not simulated).
 // Each app runs under the simulated platform (real HTTP) against the reference server: concurrent calls that
 // meet an expired token cause exactly one refresh and all succeed on the new token.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -14,7 +16,7 @@ import { dirname, join, relative } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startServer } from '../playground-server/server.js'
 import type { RunningServer } from '../playground-server/server.js'
-import { createMy, createWx } from './helpers/mini-platform.js'
+import { createMy, createTt, createWx } from './helpers/mini-platform.js'
 import { ROOT, packedPackage } from './helpers/packed.js'
 
 type Obj = Record<string, any>
@@ -112,7 +114,7 @@ function registry() {
   }
 }
 
-const PAGE = (platform: 'wx' | 'my') => `
+const PAGE = (platform: 'wx' | 'my' | 'tt') => `
 const { isTokenRelayError } = require('tokenrelay')
 const { API } = require('../../config.js')
 function get(path) {
@@ -265,6 +267,60 @@ App({
     // Through the my/ stub's main: the CommonJS files of the miniprogram folder, `.js` only.
     const files = modules.loaded.map((f) => relative(project, f))
     expect(files).toContain('node_modules/tokenrelay/dist/miniprogram/my.js')
+    for (const f of files.filter((f) => f.startsWith('node_modules/')))
+      expect(f).toMatch(/^node_modules\/tokenrelay\/dist\/miniprogram\/[\w-]+\.js$/)
+    runtime.app.relay.uninstall()
+  }, 60_000)
+})
+
+describe('native Douyin project (tokenrelay/tt without exports)', () => {
+  const project = join(base, 'douyin')
+
+  it("require('tokenrelay/tt') reaches dist/miniprogram/tt.js through the tt/ stub, and one refresh serves 8 concurrent expired calls", async () => {
+    writeProject(project, {
+      'project.config.json': JSON.stringify({ compileType: 'miniprogram' }),
+      'package.json': JSON.stringify({ name: 'native-douyin', private: true, dependencies: { tokenrelay: '*' } }),
+      'app.json': JSON.stringify({ pages: ['pages/home/index', 'pages/login/index'] }),
+      'config.js': `module.exports = { API: ${JSON.stringify(server.url)} }\n`,
+      'app.js': `
+const { install } = require('tokenrelay/tt')
+const { API } = require('./config.js')
+App({
+  onLaunch() {
+    this.relay = install({
+      baseURL: API,
+      refresh: ({ refreshToken, request }) => request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } }).then((r) => r.data),
+      exchange: (code, { request }) => request({ url: '/auth/login', method: 'POST', data: { code } }).then((r) => r.data),
+      loginPage: '/pages/login/index',
+    })
+  },
+})
+`,
+      'pages/home/index.js': PAGE('tt'),
+    })
+    const sim = createTt()
+    const runtime = registry()
+    vi.stubGlobal('tt', sim.tt)
+    vi.stubGlobal('getCurrentPages', sim.getCurrentPages)
+    vi.stubGlobal('App', runtime.App)
+    vi.stubGlobal('Page', runtime.Page)
+    vi.stubGlobal('getApp', runtime.getApp)
+    const modules = moduleSystem(alipayResolve(project))
+    modules.load(join(project, 'app.js'))
+    modules.load(join(project, 'pages/home/index.js'))
+    runtime.app.onLaunch()
+    const [page] = runtime.pages
+
+    const logins = server.stats().logins
+    await page.load(1)
+    expect(server.stats().logins - logins).toBe(1)
+    expect(sim.state.logins).toEqual([{ force: false }])
+    expect(await expireAndLoad(page, 8)).toBe(1)
+    expect(page.data.results).toHaveLength(8)
+    expect(new Set(page.data.results).size).toBe(1)
+    expect(page.data.results[0]).toMatch(/^200 gen \d+$/)
+    const files = modules.loaded.map((f) => relative(project, f))
+    expect(files).toContain('node_modules/tokenrelay/dist/miniprogram/tt.js')
     for (const f of files.filter((f) => f.startsWith('node_modules/')))
       expect(f).toMatch(/^node_modules\/tokenrelay\/dist\/miniprogram\/[\w-]+\.js$/)
     runtime.app.relay.uninstall()
