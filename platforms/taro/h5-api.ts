@@ -9,7 +9,7 @@
 // This module must not import '@tarojs/taro': in that build it would resolve to the generated wrapper.
 import { installed } from '../shared/registry.js'
 import type { FileApi, Params, TaroPromise } from './task.js'
-import { TARO, fileCall } from './task.js'
+import { TARO, fileCall, markRelayed } from './task.js'
 
 /**
  * `original` (Taro's own uploadFile/downloadFile) routed through the relay `install()` created, looked up
@@ -19,8 +19,8 @@ export function relayFileApi(api: FileApi, original: (options: Params) => TaroPr
   if ((api !== 'uploadFile' && api !== 'downloadFile') || typeof original !== 'function') {
     throw new TypeError(`[tokenrelay] relayFileApi(${String(api)}): expects 'uploadFile' or 'downloadFile' and Taro's function for it`)
   }
-  return (options) => {
+  return markRelayed((options: Params) => {
     const current = installed(TARO)
     return current ? fileCall(current.relay, api, original, options, current.report) : original(options)
-  }
+  })
 }

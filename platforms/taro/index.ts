@@ -3,8 +3,10 @@
 // uploadFile/downloadFile app code calls (`Taro.uploadFile(...)`), which is what gets replaced.
 import Taro, {
   addInterceptor,
+  downloadFile as taroDownloadFile,
   getApp,
   getCurrentPages,
+  getEnv,
   getStorageSync,
   login,
   navigateBack,
@@ -14,17 +16,18 @@ import Taro, {
   request,
   setStorageSync,
   switchTab,
+  uploadFile as taroUploadFile,
 } from '@tarojs/taro'
 import type { TokenStorage } from '../../src/index.js'
 import type { TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
 import { replace } from '../shared/patch.js'
-import { asPlugin, callSite, installRelay, installedRelay as installedOf } from '../shared/registry.js'
+import { asPlugin, callSite, installRelay, installed, installedRelay as installedOf } from '../shared/registry.js'
 import { platformRelay } from '../shared/relay.js'
 import { reporter } from '../shared/report.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
-import type { Params, TaroPromise } from './task.js'
-import { TARO, asAnswer, attemptParams, chainTask, fileCall } from './task.js'
+import type { FileApi, Params, TaroPromise } from './task.js'
+import { TARO, asAnswer, attemptParams, chainTask, fileCall, isRelayed } from './task.js'
 
 export type { InstalledRelay, PlatformOptions, ReturnAfterLogin } from '../shared/types.js'
 /** The relay install() installed and has not uninstalled (the CLI plugin's runtime calls install()). */
@@ -62,6 +65,42 @@ function tabBar(): string[] {
   return (list as { pagePath: string }[]).map((i) => i.pagePath)
 }
 
+/** The Taro functions install() replaced on the Taro object: what `uploadFile()`/`downloadFile()` send each attempt with. */
+let originals: Partial<Record<FileApi, (o: Params) => TaroPromise>> = {}
+
+function fileApi(api: FileApi, imported: () => (o: Params) => TaroPromise) {
+  return (options: Params): TaroPromise => {
+    const current = installed(TARO)
+    const original = originals[api] || imported()
+    // Not installed, or already the plugin's H5 wrapper (which relays by itself): as Taro's own.
+    if (!current || isRelayed(original)) return original(options)
+    return fileCall(current.relay, api, original, options, current.report)
+  }
+}
+
+/**
+ * `Taro.uploadFile` through the relay on every target, with or without tokenrelay/taro/plugin: call it where
+ * `Taro.uploadFile(...)` would not be covered (an H5 build without the plugin compiles those calls into
+ * imports that install() cannot reach). Before install() (and after uninstall()) it is Taro's own.
+ * @example import { uploadFile } from 'tokenrelay/taro'; await uploadFile({ url: '/avatar', filePath, name: 'file' })
+ */
+export const uploadFile: typeof taroUploadFile = fileApi('uploadFile', () => taroUploadFile as never) as never
+
+/**
+ * `Taro.downloadFile` through the relay on every target, with or without tokenrelay/taro/plugin (see `uploadFile`).
+ * @example import { downloadFile } from 'tokenrelay/taro'; const { tempFilePath } = await downloadFile({ url: '/report.pdf' })
+ */
+export const downloadFile: typeof taroDownloadFile = fileApi('downloadFile', () => taroDownloadFile as never) as never
+
+/** True on Taro's H5 target (`getEnv()` is 'WEB' there); false where Taro cannot tell. */
+function isH5(): boolean {
+  try {
+    return getEnv() === 'WEB'
+  } catch {
+    return false
+  }
+}
+
 /**
  * Routes `Taro.request` (one interceptor), `Taro.uploadFile` and `Taro.downloadFile` (replaced on the
  * Taro object: the interceptor chain never sees them) through one relay. Call it before any other
@@ -72,7 +111,8 @@ function tabBar(): string[] {
  * the app's interceptors apply) with a private mark: an interceptor added before install() must pass
  * unknown params along.
  * On H5 the build rewrites `Taro.uploadFile`/`Taro.downloadFile` in app code into imports from Taro's H5
- * API module, which no patch reaches: `tokenrelay/taro/plugin` covers them by aliasing that module.
+ * API module, which no patch reaches: `tokenrelay/taro/plugin` covers them by aliasing that module. Without
+ * the plugin, install() says so once (on H5), and `uploadFile`/`downloadFile` from this module work anyway.
  * @example const relay = install({ baseURL: 'https://api.example.com', refresh, exchange, loginPage: '/pages/login/index' })
  */
 export function install(options: PlatformOptions = {}): InstalledRelay {
@@ -120,6 +160,12 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       return chainTask(task, !!(params.success || params.fail || params.complete))
     })
 
+    if (isH5() && !isRelayed(taroUploadFile)) {
+      report(
+        "[tokenrelay] tokenrelay/taro on H5 without tokenrelay/taro/plugin: the H5 build compiles Taro.uploadFile() and Taro.downloadFile() in your code into direct imports that install() cannot reach, so they go out without the token and a 401 there is not refreshed (Taro.request is covered). Add the plugin to config/index.ts, or import { uploadFile, downloadFile } from 'tokenrelay/taro' and call those.",
+      )
+    }
+
     // What uninstall() puts back: only what was actually replaced.
     const replaced: Params = {}
     for (const api of ['uploadFile', 'downloadFile'] as const) {
@@ -128,6 +174,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       if (replace(Taro, api, (o: Params) => fileCall(relay, api, original, o, report))) replaced[api] = original
       else report(`[tokenrelay] Taro.${api} is read-only: its calls are not refreshed`)
     }
+    originals = replaced
 
     return {
       relay,
@@ -136,6 +183,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       teardown() {
         active = false
         for (const api in replaced) replace(Taro, api, replaced[api])
+        originals = {}
       },
     }
   })

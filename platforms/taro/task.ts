@@ -10,6 +10,11 @@ import type { Report } from '../shared/report.js'
 /** The name tokenrelay/taro installs under (one adapter at a time: shared/registry.ts). */
 export const TARO = 'tokenrelay/taro'
 
+/** Brands a Taro file function that already goes through the relay (the H5 wrapper's), so nothing wraps it twice. */
+const RELAYED = '__tokenrelayRelayed'
+export const markRelayed = <F extends object>(fn: F): F => Object.defineProperty(fn, RELAYED, { value: true })
+export const isRelayed = (fn: unknown): boolean => typeof fn === 'function' && (fn as unknown as Record<string, unknown>)[RELAYED] === true
+
 export type Params = Record<string, any>
 export type TaroPromise = Promise<any> & { abort?(): void }
 export type FileApi = 'uploadFile' | 'downloadFile'

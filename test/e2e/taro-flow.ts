@@ -104,3 +104,49 @@ export function taroBuild(name: string, pluginOptions: Record<string, unknown>, 
   fs.rmSync(dir, { recursive: true, force: true })
   return { status: res.status, output: `${res.stdout}\n${res.stderr}`, ms }
 }
+
+/**
+ * Builds a throwaway Taro React app (`files` under src/, relative paths; `config` merged into config/index.ts,
+ * as JSON) for `type` inside the playground, so it resolves the playground's node_modules (tokenrelay
+ * included, as the packed tarball). The project stays for the caller to run: remove `dir` afterwards.
+ */
+export function buildTaroApp(
+  name: string,
+  type: 'weapp' | 'h5',
+  files: Record<string, string>,
+  config: Record<string, unknown> = {},
+): BuildResult & { dir: string; dist: string } {
+  const dir = path.join(PLAYGROUND, 'node_modules/.cache/tokenrelay-e2e', name)
+  fs.rmSync(dir, { recursive: true, force: true })
+  const base = {
+    projectName: name,
+    sourceRoot: 'src',
+    outputRoot: 'dist',
+    framework: 'react',
+    compiler: 'webpack5',
+    designWidth: 750,
+    deviceRatio: { 750: 1 },
+    plugins: [],
+    mini: {},
+    h5: { publicPath: '/', router: { mode: 'hash' } },
+  }
+  const all: Record<string, string> = {
+    'config/index.ts': `export default ${JSON.stringify({ ...base, ...config }, null, 2)}\n`,
+    'babel.config.js': "module.exports = { presets: [['taro', { framework: 'react', ts: true, compiler: 'webpack5' }]] }\n",
+    'src/index.html':
+      '<!DOCTYPE html><html><head><meta charset="utf-8"><script><%= htmlWebpackPlugin.options.script %></script></head><body><div id="app"></div></body></html>\n',
+    ...Object.fromEntries(Object.entries(files).map(([file, content]) => [`src/${file}`, content])),
+  }
+  for (const [file, content] of Object.entries(all)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+    fs.writeFileSync(path.join(dir, file), content)
+  }
+  const started = Date.now()
+  const res = spawnSync(process.execPath, [path.join(PLAYGROUND, 'node_modules/@tarojs/cli/bin/taro'), 'build', '--type', type], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, NODE_ENV: 'production', FORCE_COLOR: '0' },
+  })
+  return { dir, dist: path.join(dir, 'dist'), status: res.status, output: `${res.stdout}\n${res.stderr}`, ms: Date.now() - started }
+}

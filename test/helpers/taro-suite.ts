@@ -382,6 +382,32 @@ export function sharedTaroTests(t: TaroContext) {
     expect(t.server.stats().hits['/api/cb'].map((h) => h.status)).toEqual([401, 200])
   })
 
+  it("uploadFile/downloadFile from tokenrelay/taro: Taro's own before install(), through the relay after it, never relayed twice", async () => {
+    const hits = (route: string) => (t.server.stats().hits[route] || []).map((h) => [h.status, h.generation])
+    // Not installed: Taro's own function, no token.
+    const bare = await t.settled(t.adapter.downloadFile({ url: `${t.server.url}/api/download/before.bin` }))
+    expect(bare.value).toMatchObject({ statusCode: 401 })
+    expect(hits('/api/download/before.bin')).toEqual([[401, null]])
+    await t.loggedIn()
+    t.server.control({ expireAllNow: true })
+    const [up, down] = await Promise.all([
+      t.adapter.uploadFile({ url: `${t.server.url}/api/upload`, filePath: tempFile('via tokenrelay'), name: 'file', fileType: 'image' } as never),
+      t.adapter.downloadFile({ url: `${t.server.url}/api/download/after.bin` }),
+    ])
+    expect(JSON.parse((up as Res).data)).toMatchObject({ generation: 2, file: { size: 14 } })
+    expect(down.statusCode).toBe(200)
+    // One attempt per send: the replaced Taro.uploadFile is not wrapped around it a second time.
+    expect(hits('/api/upload')).toEqual([
+      [401, 1],
+      [200, 2],
+    ])
+    expect(hits('/api/download/after.bin')).toEqual([
+      [401, 1],
+      [200, 2],
+    ])
+    expect(t.server.stats().refreshes).toBe(1)
+  })
+
   it('upload and download callbacks get the replayed result only', async () => {
     await t.loggedIn()
     t.server.control({ expireAllNow: true })
