@@ -24,7 +24,7 @@ describe('tree-shaking', () => {
     expect(typical.gzipBytes).toBeLessThan(full.gzipBytes)
   })
 
-  it.each(['wx', 'my', 'taro', 'uniapp'])('tokenrelay/%s ships neither the JWT decoder nor the debug timeline', async (name) => {
+  it.each(['wx', 'my', 'tt', 'taro', 'uniapp'])('tokenrelay/%s ships neither the JWT decoder nor the debug timeline', async (name) => {
     const adapter = await bundleSize(name, { entry: `platforms/${name}/index.ts` })
     const paths = adapter.inputs.map((i) => i.path)
     // The adapter must bundle the engine, or the absence below would prove nothing.
