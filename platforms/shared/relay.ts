@@ -3,8 +3,29 @@ import { createTokenRelay } from '../../src/index.js'
 import type { NavigationApi } from './login-page.js'
 import { loginNavigator } from './login-page.js'
 import { codeLogin } from './login.js'
+import type { Report } from './report.js'
 import { reporter } from './report.js'
 import type { PlatformOptions } from './types.js'
+
+/** No scheme and no host: a page's origin completes it on H5, nothing does in a mini program. */
+const RELATIVE = /^(?![a-z][a-z\d+.-]*:|\/\/)/i
+
+/**
+ * Says once, at the first such URL, that a relative URL goes out with no `baseURL`: a mini program cannot send
+ * it (`request:fail invalid url`), and without this the first sign is a login or refresh failing
+ * `REFRESH_FAILED` after its retries. Quiet where relative URLs work (`resolvesRelative`: H5).
+ */
+function relativeUrlCheck(baseURL: string | undefined, report: Report, resolvesRelative: () => boolean) {
+  let said = !!baseURL
+  return (url: string) => {
+    if (said || typeof url !== 'string' || !RELATIVE.test(url) || resolvesRelative()) return
+    said = true
+    report(
+      `[tokenrelay] relative URL '${url}' with no baseURL: a mini program cannot send it (request:fail invalid url), and refresh and login calls fail the same way. ` +
+        "Set baseURL in the install() options (e.g. baseURL: 'https://api.example.com'), or use absolute URLs.",
+    )
+  }
+}
 
 /** What every adapter does the same way: defaults, silent login, login page. */
 export function platformRelay(
@@ -16,19 +37,29 @@ export function platformRelay(
     getCode?: () => Promise<string | undefined>
     nav: () => NavigationApi
     tabBar?: () => string[]
+    /** Whether a relative URL works here (H5: the page's origin completes it). @default () => false */
+    resolvesRelative?: () => boolean
   },
 ) {
   const { exchange, onSessionExpired } = options
-  const navigator = loginNavigator(platform.nav, options, reporter(options), platform.tabBar)
+  const report = reporter(options)
+  const navigator = loginNavigator(platform.nav, options, report, platform.tabBar)
+  const check = relativeUrlCheck(options.baseURL, report, platform.resolvesRelative || (() => false))
+  const transport = options.transport || platform.transport
   const relay = createTokenRelay({
     storage: platform.storage,
-    transport: platform.transport,
     ...options,
+    // Refresh and login calls (ctx.request) go through here.
+    transport: (request) => (check(request.url), transport(request)),
     login: options.login || (exchange && platform.getCode && codeLogin(platform.getCode, exchange)),
     onSessionExpired(error) {
       navigator.onSessionExpired()
       if (onSessionExpired) onSessionExpired(error)
     },
   })
+  // The app's own calls enter through send() (wx, my, Taro, uni's held calls) or stamp() (uni).
+  const { send, stamp } = relay
+  relay.send = (request, via) => (check(request.url), send(request, via))
+  relay.stamp = (request) => (check(request.url), stamp(request))
   return { relay, returnAfterLogin: navigator.returnAfterLogin, onReturnAfterLogin: navigator.onReturnAfterLogin }
 }

@@ -139,6 +139,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
         getCurrentPages: () => getCurrentPages() as { route?: string; options?: Record<string, string> }[],
       }),
       tabBar,
+      resolvesRelative: isH5,
     })
 
     let active = true

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { TaroPlatform, TaroPluginContext } from './plugin.js'
-import plugin, { h5ApiSource, hasDefaultExport, resolveConfigModule, runtimeSource, toSource } from './plugin.js'
+import plugin, { h5ApiSource, hasDefaultExport, resolveConfigModule, runtimeSource, toSource, tokenRelay } from './plugin.js'
 
 let app: string
 
@@ -54,7 +54,7 @@ describe('tokenrelay/taro/plugin', () => {
     const code = readFileSync(runtime, 'utf8')
     expect(code).toContain("import { install } from 'tokenrelay/taro'")
     expect(code).toContain(`import config from ${JSON.stringify(join(app, 'src/tokenrelay.config.ts'))}`)
-    expect(code).toContain('install(Object.assign({}, config, {"loginPage": "/pages/login/index", "origins": [new RegExp("^https:\\\\/\\\\/x\\\\.example$", "")]}))')
+    expect(code).toContain('install(Object.assign({}, options, {"loginPage": "/pages/login/index", "origins": [new RegExp("^https:\\\\/\\\\/x\\\\.example$", "")]}))')
     // Mini program builds do not transpile node_modules: the generated module must be plain ES2017.
     expect(code).not.toMatch(/\?\?|\?\.|=>/)
     // A string runtimePath (some platforms) becomes an array; a second setup does not add it twice.
@@ -136,7 +136,7 @@ describe('tokenrelay/taro/plugin', () => {
     expect(() => taro.setupClose({ platform: 'weapp', runtimePath: [] })).toThrow(/needs the path of your options module/)
     expect(() => plugin(fakeTaro().ctx, { config: 'src/tokenrelay.config.ts', options: [] as never })).toThrow(/`options` must be an object/)
     const fn = fakeTaro()
-    plugin(fn.ctx, { config: 'src/tokenrelay.config.ts', options: { refresh: () => {} } })
+    plugin(fn.ctx, { config: 'src/tokenrelay.config.ts', options: { refresh: () => {} } as never }) // JavaScript configs
     expect(() => fn.setupClose({ platform: 'weapp', runtimePath: [] })).toThrow(
       '[tokenrelay] tokenrelay/taro/plugin: options.refresh is a function; plugin options must be plain data. Put functions in your config module.',
     )
@@ -167,16 +167,69 @@ describe('tokenrelay/taro/plugin', () => {
     expect(() => toSource({ n: Infinity })).toThrow('options.n is Infinity')
   })
 
-  it('the runtime runs install() as the plugin\'s (pluginInstall), naming the config module, so a manual install() is reported', () => {
-    const code = runtimeSource('/app/src/c.ts', 'src/c.ts', { loginPage: '/pages/login/index' })
+  /** Runs the generated runtime with `config` as the config module's default export; what install() got. */
+  function runRuntime(config: unknown, options: Record<string, unknown> = { loginPage: '/pages/login/index' }) {
+    const code = runtimeSource('/app/src/c.ts', 'src/c.ts', options)
+    const body = code.replace(/^import .*$/gm, '')
+    const installs: unknown[] = []
+    const plugins: string[] = []
+    const run = new Function('install', 'pluginInstall', 'config', body)
+    run(
+      (o: unknown) => (installs.push(o), 'relay'),
+      (name: string, fn: () => unknown) => (plugins.push(name), fn()),
+      config,
+    )
+    return { code, installs, plugins }
+  }
+
+  it("the runtime runs install() as the plugin's (pluginInstall), naming the config module, so a manual install() is reported", () => {
+    const { code, installs, plugins } = runRuntime({ baseURL: 'https://a.example', loginPage: '/pages/old' })
     expect(code).toContain("import { pluginInstall } from 'tokenrelay/taro'")
-    expect(code).toContain('pluginInstall("src/c.ts", function () {\n  return install(Object.assign({}, config, {"loginPage": "/pages/login/index"}))\n})')
-    expect(code).not.toMatch(/\?\?|\?\.|=>/)
+    expect(code).toContain('import config from "/app/src/c.ts"')
+    expect(code).not.toMatch(/\?\?|\?\.|=>|\blet\b|\bconst\b/)
+    expect(plugins).toEqual(['src/c.ts'])
+    expect(installs).toEqual([{ baseURL: 'https://a.example', loginPage: '/pages/login/index' }])
   })
 
-  it('runtimeSource checks the default export at run time too', () => {
-    expect(runtimeSource('/app/src/c.ts', 'src/c.ts', {})).toContain(
-      'throw new Error("[tokenrelay] src/c.ts must export default an object of install() options")',
+  it('a config module whose default export is a function: called once, at install, for the options', () => {
+    let calls = 0
+    const { installs } = runRuntime(() => (calls++, { baseURL: 'https://f.example' }))
+    expect(calls).toBe(1)
+    expect(installs).toEqual([{ baseURL: 'https://f.example', loginPage: '/pages/login/index' }])
+  })
+
+  it.each([
+    [undefined, 'undefined'],
+    ['https://api.example.com', 'string'],
+    [() => undefined, 'undefined'],
+    [async () => ({ baseURL: 'x' }), 'a promise'],
+  ])('a default export that gives no options object (%s) stops the app at launch, naming the module', (config, got) => {
+    expect(() => runRuntime(config)).toThrow(
+      `[tokenrelay] src/c.ts must export default the install() options: an object, or a function returning one (got ${got})`,
     )
+  })
+
+  it('tokenRelay(): the typed entry for config/index.ts `plugins`', () => {
+    const options = { config: 'src/tokenrelay.config.ts', options: { loginPage: '/pages/login/index', baseURL: 'https://api.example.com' } }
+    expect(tokenRelay(options)).toEqual(['tokenrelay/taro/plugin', options])
+    // @ts-expect-error a misspelt install() option is a type error
+    tokenRelay({ config: 'c.ts', options: { loginpage: '/pages/login/index' } })
+    // @ts-expect-error functions belong in the config module: plugin options are plain data
+    tokenRelay({ config: 'c.ts', options: { refresh: async () => ({ accessToken: 'x' }) } })
+  })
+
+  it('warns at build time about keys it does not know, with the one probably meant', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      plugin(fakeTaro().ctx, { config: 'src/tokenrelay.config.ts', options: { loginpage: '/pages/login/index', baseUrl: 'https://a.example' } } as never)
+      plugin(fakeTaro().ctx, { config: 'src/tokenrelay.config.ts', option: { loginPage: '/p' } } as never)
+      plugin(fakeTaro().ctx, { config: 'src/tokenrelay.config.ts', options: { loginPage: '/p', baseURL: 'https://a.example' } })
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        "[tokenrelay] tokenrelay/taro/plugin: unknown install() option 'loginpage' (did you mean 'loginPage'?), 'baseUrl' (did you mean 'baseURL'?) in `options` (config/index.ts): install() ignores it.",
+        "[tokenrelay] tokenrelay/taro/plugin: unknown plugin option 'option' (did you mean 'options'?) in config/index.ts; it takes config and options.",
+      ])
+    } finally {
+      warn.mockRestore()
+    }
   })
 })

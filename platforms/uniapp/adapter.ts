@@ -54,6 +54,7 @@ declare const uni: {
 type AppConfig = { tabBar?: { list?: { pagePath: string }[] } }
 declare const __uniConfig: AppConfig | undefined // H5
 declare const __wxConfig: AppConfig | undefined // WeChat
+declare const location: unknown // H5 only
 
 /** Marks our own replays and refresh calls: they pass our hooks untouched (the token is already on them). */
 const REPLAY = Symbol('tokenrelay.replay')
@@ -132,6 +133,8 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
         switchTab: (o) => uni.switchTab(o),
         navigateBack: (o) => uni.navigateBack(o),
       }),
+      // H5: the page's origin completes a relative URL (mini programs have no `location`).
+      resolvesRelative: () => typeof location !== 'undefined',
       tabBar: () => {
         const config: AppConfig =
           (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}

@@ -30,6 +30,9 @@ afterEach(() => {
 
 const write = (file: string, text: string) => writeFileSync(join(root, file), text)
 
+/** What Vite's configResolved hook gets: the root, the command, Vite's logger. */
+const resolved = () => ({ root, command: 'build', logger: { warn: vi.fn() } })
+
 /** The plugin with its hooks bound to a recording context, as Vite would call them. */
 function plugin(options?: Parameters<typeof tokenRelay>[0]) {
   const p = tokenRelay(options) as any
@@ -39,7 +42,7 @@ function plugin(options?: Parameters<typeof tokenRelay>[0]) {
       throw new Error(message)
     },
   }
-  p.configResolved({ root, command: 'build' })
+  p.configResolved(resolved())
   return {
     ctx,
     buildStart: () => p.buildStart.call(ctx),
@@ -78,7 +81,9 @@ describe('tokenRelay() Vite plugin', () => {
     expect(out.code).toContain(`import __tokenrelayConfig from "./tokenrelay.config.ts";`)
     // Every original line stays on its line number (imports are appended): `map: null` is honest.
     expect(out.code.split('\n').slice(0, MAIN.split('\n').length - 1)).toEqual(
-      MAIN.split('\n').slice(0, -1).map((l) => l.replace('createSSRApp(App)', 'createSSRApp(App).use(__tokenrelayPlugin, __tokenrelayConfig)')),
+      MAIN.split('\n')
+        .slice(0, -1)
+        .map((l) => l.replace('createSSRApp(App)', 'createSSRApp(App).use(__tokenrelayPlugin, __tokenrelayConfig)')),
     )
     expect(out.map).toBeNull()
     expect(p.ctx.warn).not.toHaveBeenCalled()
@@ -108,7 +113,10 @@ describe('tokenRelay() Vite plugin', () => {
     const code = `import { createApp as make } from 'vue'\nimport App from './App.vue'\nexport function createApp() { return { app: make(App) } }\n`
     expect(p.transform(code)).toBeNull()
     expect(p.ctx.warn).toHaveBeenCalledTimes(1)
-    expect(p.ctx.warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] src\/main\.ts: no createSSRApp\(\.\.\.\) call found, so tokenrelay is NOT installed/)
+    // No "[tokenrelay]" or file name in front: Vite and Rollup print the plugin's name and the module there.
+    expect(p.ctx.warn.mock.calls[0][0]).toMatch(
+      /^no createSSRApp\(\.\.\.\) call found in the app entry, so tokenrelay is NOT installed\. Call it in src\/main\.ts yourself/,
+    )
     expect(p.ctx.warn.mock.calls[0][0]).toContain('app.use(TokenRelayPlugin, options)')
   })
 
@@ -117,26 +125,54 @@ describe('tokenRelay() Vite plugin', () => {
     const p = plugin()
     p.buildStart()
     const manual = (name: string, imported: string) =>
-      MAIN.replace('  return { app }', `  app.use(${name}, { baseURL: 'https://api.example.com' })\n  return { app }`) + `import { ${imported} } from 'tokenrelay/uniapp'\n`
+      MAIN.replace('  return { app }', `  app.use(${name}, { baseURL: 'https://api.example.com' })\n  return { app }`) +
+      `import { ${imported} } from 'tokenrelay/uniapp'\n`
     expect(p.transform(manual('TokenRelayPlugin', 'TokenRelayPlugin'))).not.toBeNull() // still installed: the manual one replaces it at run time
     expect(p.ctx.warn).toHaveBeenCalledTimes(1)
-    expect(p.ctx.warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] src\/main\.ts calls app\.use\(TokenRelayPlugin, …\) itself/)
+    expect(p.ctx.warn.mock.calls[0][0]).toMatch(
+      /^the app entry calls app\.use\(TokenRelayPlugin, …\) itself.*that app\.use line in src\/main\.ts\.$/,
+    )
     expect(p.ctx.warn.mock.calls[0][0]).toContain('src/tokenrelay.config.ts')
     // The deprecated name, renamed on import, counts too.
     p.transform(manual('Relay', 'TokenRelay as Relay'))
     expect(p.ctx.warn).toHaveBeenCalledTimes(2)
     // Words in comments do not (the playground's main.ts explains the plugin that way).
-    const commented = `// app.use(TokenRelay, config): import { TokenRelay } from 'tokenrelay/uniapp'\n/* app.use(TokenRelay, x) */\n` + MAIN
+    const commented =
+      `// app.use(TokenRelay, config): import { TokenRelay } from 'tokenrelay/uniapp'\n/* app.use(TokenRelay, x) */\n` + MAIN
     p.transform(commented)
     expect(p.ctx.warn).toHaveBeenCalledTimes(2)
   })
 
-  it('fails the build, naming the file, when the config module is missing', () => {
-    const p = plugin({ config: 'src/auth/tokenrelay.config.ts' })
-    expect(() => p.buildStart()).toThrow(/^\[tokenrelay\] config module src\/auth\/tokenrelay\.config\.ts not found/)
-    expect(() => p.transform(MAIN)).toThrow(/src\/auth\/tokenrelay\.config\.ts/)
+  it('fails the build, naming the file, when the config module is missing: once, from configResolved', () => {
+    const p = tokenRelay({ config: 'src/auth/tokenrelay.config.ts' }) as any
+    expect(() => p.configResolved(resolved())).toThrow(/^\[tokenrelay\] config module src\/auth\/tokenrelay\.config\.ts not found/)
+    expect(() => (tokenRelay() as any).configResolved(resolved())).toThrow(
+      /^\[tokenrelay\] config module src\/tokenrelay\.config\.ts not found \(the default of tokenRelay\(\)/,
+    )
+    // Removed during a watch build: the build hooks say so too (Vite and Rollup add the plugin's name).
+    write('src/tokenrelay.config.ts', CONFIG)
     const q = plugin()
-    expect(() => q.buildStart()).toThrow(/config module src\/tokenrelay\.config\.ts not found \(the default of tokenRelay\(\)/)
+    rmSync(join(root, 'src/tokenrelay.config.ts'))
+    expect(() => q.buildStart()).toThrow(/^config module src\/tokenrelay\.config\.ts not found/)
+    expect(() => q.transform(MAIN)).toThrow(/src\/tokenrelay\.config\.ts/)
+  })
+
+  it('fails the build, naming the file, when the config module has no default export', () => {
+    write('src/tokenrelay.config.ts', "export const config = { baseURL: 'https://api.example.com' }\n")
+    expect(() => (tokenRelay() as any).configResolved(resolved())).toThrow(
+      '[tokenrelay] config module src/tokenrelay.config.ts has no default export: it needs `export default` the options of app.use(TokenRelayPlugin, options)',
+    )
+  })
+
+  it('warns about option keys it does not know, with the one probably meant', () => {
+    write('src/tokenrelay.config.ts', CONFIG)
+    const config = resolved()
+    ;(tokenRelay({ mian: 'src/main.ts', confg: 'x' } as never) as any).configResolved(config)
+    expect(config.logger.warn.mock.calls).toEqual([
+      [
+        "[tokenrelay] tokenRelay() in vite.config.ts: unknown option 'mian' (did you mean 'main'?), 'confg' (did you mean 'config'?); it takes config and main.",
+      ],
+    ])
   })
 
   it('warns when the entry was never built (a main file somewhere else)', () => {
@@ -177,6 +213,14 @@ describe('in a real Vite build', () => {
 
   it('a missing config module fails the build with its name', async () => {
     write('src/main.ts', MAIN)
-    await expect(lib([tokenRelay({ config: 'src/nope.ts' })])).rejects.toThrow(/config module src\/nope\.ts not found/)
+    await expect(lib([tokenRelay({ config: 'src/nope.ts' })])).rejects.toThrow(/^\[tokenrelay\] config module src\/nope\.ts not found/)
+  })
+
+  it('a config module without a default export fails with that, not with the import the plugin generated', async () => {
+    write('src/main.ts', MAIN)
+    write('src/tokenrelay.config.ts', "export const config = { baseURL: 'https://api.example.com' }\n")
+    const error = await lib([tokenRelay()]).catch((e: Error) => e)
+    expect(String(error)).toContain('[tokenrelay] config module src/tokenrelay.config.ts has no default export')
+    expect(String(error)).not.toContain('is not exported by')
   })
 })

@@ -1,7 +1,8 @@
 /// <reference types="node" />
 // tokenrelay/uniapp/vite: runs in Node, inside `vite.config.ts`. Imports nothing from the runtime entry (no 'vue').
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
+import { hasDefaultExport, unknownKeys } from '../shared/options.js'
 
 export interface TokenRelayViteOptions {
   /**
@@ -31,12 +32,13 @@ interface Context {
 export interface TokenRelayVitePlugin {
   name: string
   enforce: 'pre'
-  configResolved(config: { root: string; command: string }): void
+  configResolved(config: { root: string; command: string; logger?: { warn(message: string): void } }): void
   buildStart(): void
   transform(code: string, id: string): { code: string; map: null } | null
   buildEnd(error?: Error): void
 }
 
+const KEYS = ['config', 'main']
 const PLUGIN = '__tokenrelayPlugin'
 const CONFIG = '__tokenrelayConfig'
 const MODULE = 'tokenrelay/uniapp'
@@ -157,7 +159,11 @@ export function manualUse(code: string): string | undefined {
   for (let m = imports.exec(text); m; m = imports.exec(text)) {
     for (const spec of m[1].split(',')) {
       const [imported, local = imported] = spec.trim().split(/\s+as\s+/)
-      if ((imported === 'TokenRelayPlugin' || imported === 'TokenRelay') && new RegExp(`\\.use\\(\\s*${local.replace(/\$/g, '\\$')}\\s*[,)]`).test(text)) return imported
+      if (
+        (imported === 'TokenRelayPlugin' || imported === 'TokenRelay') &&
+        new RegExp(`\\.use\\(\\s*${local.replace(/\$/g, '\\$')}\\s*[,)]`).test(text)
+      )
+        return imported
     }
   }
 }
@@ -186,14 +192,31 @@ export function tokenRelay(options: TokenRelayViteOptions = {}): TokenRelayViteP
     for (const ext of EXTENSIONS) if (isFile(given + ext)) return { given, file: given + ext }
     return { given, file: undefined }
   }
-  const requireConfig = (ctx: Context) => {
+  /** What is wrong with the config module, if anything: the message that stops the build. */
+  const configProblem = (): { problem?: string; file?: string } => {
     const { given, file } = configFile()
     if (!file) {
-      ctx.error(
-        `[tokenrelay] config module ${show(given)} not found (${options.config ? `tokenRelay({ config: '${options.config}' })` : 'the default of tokenRelay()'} in vite.config.ts). ` +
+      return {
+        problem:
+          `config module ${show(given)} not found (${options.config ? `tokenRelay({ config: '${options.config}' })` : 'the default of tokenRelay()'} in vite.config.ts). ` +
           `Create it with \`export default { baseURL, refresh }\` (the options of app.use(TokenRelayPlugin, options)) or fix the path.`,
-      )
+      }
     }
+    // Else the entry's generated `import config from …` fails with Rollup's '"default" is not exported by …,
+    // imported by src/main.ts', about an import the user never wrote.
+    if (!hasDefaultExport(readFileSync(file, 'utf8'))) {
+      return {
+        problem:
+          `config module ${show(file)} has no default export: it needs \`export default\` the options of app.use(TokenRelayPlugin, options) ` +
+          `(e.g. \`export default { baseURL, refresh }\`).`,
+      }
+    }
+    return { file }
+  }
+  // Rollup and Vite both put the plugin's name (tokenrelay:uniapp) in front of what a build hook reports: no prefix of our own.
+  const requireConfig = (ctx: Context) => {
+    const { problem, file } = configProblem()
+    if (problem) ctx.error(problem)
     return file!
   }
 
@@ -204,6 +227,14 @@ export function tokenRelay(options: TokenRelayViteOptions = {}): TokenRelayViteP
     configResolved(config) {
       root = config.root
       building = config.command === 'build'
+      const warn = (message: string) => (config.logger ? config.logger.warn(message) : console.warn(message))
+      const unknown = unknownKeys(options, KEYS)
+      if (unknown.length)
+        warn(`[tokenrelay] tokenRelay() in vite.config.ts: unknown option ${unknown.join(', ')}; it takes ${KEYS.join(' and ')}.`)
+      // Checked here first: an error thrown from this Vite hook is printed as it is, once (a build hook's gets
+      // the plugin's name twice, from Vite and from Rollup).
+      const { problem } = configProblem()
+      if (problem) throw new Error(`[tokenrelay] ${problem}`)
     },
     buildStart() {
       seen = false
@@ -218,9 +249,10 @@ export function tokenRelay(options: TokenRelayViteOptions = {}): TokenRelayViteP
       const where = show(file)
       if (code.indexOf(CONFIG) >= 0) return null
       const end = findCallEnd(code, 'createSSRApp')
+      // Rollup puts the module's name in front of a transform hook's warning: the messages start with what happened.
       if (end < 0) {
         ctx.warn(
-          `[tokenrelay] ${where}: no createSSRApp(...) call found, so tokenrelay is NOT installed. ` +
+          `no createSSRApp(...) call found in the app entry, so tokenrelay is NOT installed. ` +
             `Call it in ${where} yourself: import { TokenRelayPlugin } from '${MODULE}', then app.use(TokenRelayPlugin, options) after createSSRApp(App).`,
         )
         return null
@@ -228,8 +260,8 @@ export function tokenRelay(options: TokenRelayViteOptions = {}): TokenRelayViteP
       const manual = manualUse(code)
       if (manual) {
         ctx.warn(
-          `[tokenrelay] ${where} calls app.use(${manual}, …) itself, and tokenRelay() in vite.config.ts installs tokenrelay there too ` +
-            `(with ${show(config)}): the second install replaces the first, whose options no longer apply. Keep one: remove tokenRelay() from vite.config.ts, or that app.use line.`,
+          `the app entry calls app.use(${manual}, …) itself, and tokenRelay() in vite.config.ts installs tokenrelay there too ` +
+            `(with ${show(config)}): the second install replaces the first, whose options no longer apply. Keep one: remove tokenRelay() from vite.config.ts, or that app.use line in ${where}.`,
         )
       }
       let spec = slash(relative(dirname(file), config))
@@ -247,7 +279,7 @@ export function tokenRelay(options: TokenRelayViteOptions = {}): TokenRelayViteP
       // A failed build (a missing config, say) has already said why.
       if (building && !seen && !error) {
         ;(this as unknown as Context).warn(
-          `[tokenrelay] the app entry (${mains().map(show).join(' or ')}) was never built, so tokenrelay is NOT installed: set tokenRelay({ main }) in vite.config.ts.`,
+          `the app entry (${mains().map(show).join(' or ')}) was never built, so tokenrelay is NOT installed: set tokenRelay({ main }) in vite.config.ts.`,
         )
       }
     },

@@ -2,10 +2,13 @@
  * Helpers for uniapp.e2e.ts: what the reference server saw during one run of the home page, what the page
  * rendered, and (H5) which navigations the app made.
  */
+import { spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { beforeEach } from 'vitest'
 import type { startServer } from '../../playground-server/server.js'
 import type { MiniProgram } from './miniprogram-runtime'
-import type { H5App } from './h5-runtime'
+import { REPO_ROOT, type H5App } from './h5-runtime'
 
 export type ReferenceServer = Awaited<ReturnType<typeof startServer>>
 
@@ -117,4 +120,43 @@ export function stepsInOrder(): void {
       failed = ctx.task.name
     })
   })
+}
+
+/**
+ * A real `uni build -p mp-weixin` of a throwaway project inside playground-uniapp (so it resolves the packed
+ * tokenrelay installed there) whose vite.config.ts has `tokenRelay(pluginOptions)`; `files` replace or add
+ * files under src/. Returns the exit status and what the CLI printed; the project is removed.
+ */
+export function uniBuild(name: string, pluginOptions: Record<string, unknown>, files: Record<string, string> = {}): { status: number | null; output: string } {
+  const playground = path.join(REPO_ROOT, 'playground-uniapp')
+  const dir = path.join(playground, 'node_modules/.cache/tokenrelay-e2e', name)
+  fs.rmSync(dir, { recursive: true, force: true })
+  const all: Record<string, string> = {
+    'package.json': JSON.stringify({ name, version: '0.0.0', private: true }),
+    'vite.config.ts': `import { defineConfig } from 'vite'
+import uni from '@dcloudio/vite-plugin-uni'
+import { tokenRelay } from 'tokenrelay/uniapp/vite'
+export default defineConfig({ plugins: [uni(), tokenRelay(${JSON.stringify(pluginOptions)} as any)] })
+`,
+    'index.html': '<!DOCTYPE html><html><body><div id="app"><!--app-html--></div><script type="module" src="/src/main.ts"></script></body></html>\n',
+    'src/main.ts': "import { createSSRApp } from 'vue'\nimport App from './App.vue'\nexport function createApp() {\n  const app = createSSRApp(App)\n  return { app }\n}\n",
+    'src/App.vue': '<script setup lang="ts">\nconst launched = true\n</script>\n',
+    'src/pages/index/index.vue': '<template><view>index</view></template>\n',
+    'src/pages.json': JSON.stringify({ pages: [{ path: 'pages/index/index' }] }),
+    'src/manifest.json': JSON.stringify({ name, appid: '', vueVersion: '3', 'mp-weixin': { appid: 'touristappid' } }),
+    'src/tokenrelay.config.ts': "export default { baseURL: 'https://api.example.com' }\n",
+    ...Object.fromEntries(Object.entries(files).map(([file, content]) => [`src/${file}`, content])),
+  }
+  for (const [file, content] of Object.entries(all)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
+    fs.writeFileSync(path.join(dir, file), content)
+  }
+  const res = spawnSync(process.execPath, [path.join(playground, 'node_modules/@dcloudio/vite-plugin-uni/bin/uni.js'), 'build', '-p', 'mp-weixin'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, NODE_ENV: 'production', FORCE_COLOR: '0', UNI_INPUT_DIR: '', UNI_OUTPUT_DIR: '' },
+  })
+  fs.rmSync(dir, { recursive: true, force: true })
+  return { status: res.status, output: `${res.stdout}\n${res.stderr}` }
 }

@@ -33,6 +33,7 @@ import {
   refuseSilentLogin,
   resultLines,
   stepsInOrder,
+  uniBuild,
   until,
   waitForH5Route,
   type ReferenceServer,
@@ -354,5 +355,28 @@ describe.sequential('uni h5 (Chromium): tokenrelay installed by the Vite plugin'
     expect(server.stats().refreshes).toBe(refreshes + 1)
     expectBodyCodeRun(hitsSince(server, before), 2)
     expect(app.pageErrors).toEqual([])
+  })
+})
+
+describe('tokenrelay/uniapp/vite in a real uni build: what a wrong config says', () => {
+  test('a config module without a default export stops the build naming it, not the import the plugin generated', () => {
+    const res = uniBuild('no-default-export', { config: 'src/tokenrelay.config.ts' }, { 'tokenrelay.config.ts': "export const config = { baseURL: 'https://api.example.com' }\n" })
+    expect(res.status).not.toBe(0)
+    expect(res.output).toContain('[tokenrelay] config module src/tokenrelay.config.ts has no default export: it needs `export default`')
+    expect(res.output).not.toContain('is not exported by')
+  })
+
+  test('a wrong config path stops the build with one message, said once', () => {
+    const res = uniBuild('missing-config', { config: 'src/missing.config.ts' })
+    expect(res.status).not.toBe(0)
+    const lines = res.output.split('\n').filter((l) => l.includes('config module src/missing.config.ts not found'))
+    expect(lines).toHaveLength(1)
+    expect(lines[0].trim()).toMatch(/^\[tokenrelay\] config module/) // not "[tokenrelay:uniapp] [plugin tokenrelay:uniapp] [tokenrelay] …"
+  })
+
+  test('an unknown plugin option is warned about, with the one probably meant; the build goes on', () => {
+    const res = uniBuild('unknown-option', { config: 'src/tokenrelay.config.ts', mian: 'src/main.ts' })
+    expect(res.status).toBe(0)
+    expect(res.output).toContain("[tokenrelay] tokenRelay() in vite.config.ts: unknown option 'mian' (did you mean 'main'?)")
   })
 })

@@ -530,6 +530,27 @@ export function sharedAdapterTests(t: AdapterContext) {
     expect(returns).toEqual([{ url: '/pages/p9/index', via: 'redirectTo' }])
   })
 
+  it('a relative URL with no baseURL is named in one warning, at the first request or refresh that has one', async () => {
+    const said = (warn: ReturnType<typeof vi.fn>) => warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('relative URL'))
+    await t.load()
+    const warn = vi.fn()
+    t.relay = t.target.install({ refresh, exchange: t.target.exchange, retry: { attempts: 0 }, logger: { log() {}, warn } })
+    await t.settled(t.get('/api/relative'))
+    await t.settled(t.get('/api/again'))
+    expect(said(warn)).toEqual([
+      expect.stringMatching(/^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: a mini program cannot send it/),
+    ])
+    expect(said(warn)[0]).toContain("Set baseURL in the install() options (e.g. baseURL: 'https://api.example.com')")
+    t.relay.uninstall()
+    // Absolute request URLs, a relative refresh URL: the refresh is named.
+    const later = vi.fn()
+    const r = await t.logIn((t.relay = t.target.install({ refresh, retry: { attempts: 0 }, logger: { log() {}, warn: later } })))
+    t.server.control({ expireAllNow: true })
+    await expect(t.get(`${t.server.url}/api/absolute`)).rejects.toMatchObject({ code: 'REFRESH_FAILED' })
+    expect(said(later)).toEqual([expect.stringMatching(/^\[tokenrelay\] relative URL '\/auth\/refresh' with no baseURL/)])
+    expect(r.getCredentials()).not.toBeNull()
+  })
+
   it('a failing navigation is reported through the logger once, not left as an unhandled rejection', async () => {
     const unhandled = trackUnhandled()
     try {

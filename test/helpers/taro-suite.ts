@@ -354,6 +354,15 @@ export function sharedTaroTests(t: TaroContext) {
     expect(t.sim.navigations).toEqual([{ api: 'switchTab', url: '/pages/login/index' }])
   })
 
+  it('a relative URL with no baseURL is named in one warning, at the first request that has one', async () => {
+    const warn = vi.fn()
+    t.setup({ baseURL: undefined, retry: { attempts: 0 }, logger: { log() {}, warn } })
+    await t.settled(t.get('/api/relative'))
+    await t.settled(t.get('/api/again'))
+    const said = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('relative URL'))
+    expect(said).toEqual([expect.stringMatching(/^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: a mini program cannot send it/)])
+  })
+
   it('a failing navigation is reported, not left as an unhandled rejection', async () => {
     const warn = vi.fn()
     await t.loggedIn({ exchange: undefined, logger: { log() {}, warn } })
