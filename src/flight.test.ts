@@ -208,6 +208,19 @@ describe("errors thrown by the app's own HTTP client inside refresh", () => {
       await expect(relay.refresh()).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
     }
   })
+
+  it('an expiry-shaped answer from the refresh endpoint (200 with an expiry body code) ends the session without retries', async () => {
+    // Only the expiry test can tell: the status is 2xx and there is no `error` field.
+    const backend = fakeBackend()
+    const seen: string[] = []
+    const transport = async (req: RelayRequest) =>
+      (seen.push(req.url), req.url.endsWith('/auth/refresh') ? { statusCode: 200, data: { code: 99997, message: 'TOKEN EXPIRED' } } : backend.transport(req))
+    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, transport, expired: { codes: [99997] }, logger: quiet, retry: { attempts: 2, backoffMs: 1 } })
+    await relay.setCredentials(backend.login())
+    await expect(relay.refresh()).rejects.toMatchObject({ code: 'SESSION_EXPIRED', message: expect.stringMatching(/auth\/refresh answered 200/) })
+    expect(seen).toEqual([`${API}/auth/refresh`])
+    expect(relay.getCredentials()).toBeNull()
+  })
 })
 
 describe('refresh answers of the wrong shape', () => {

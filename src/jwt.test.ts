@@ -13,6 +13,23 @@ describe('decodeJwt', () => {
     expect(decodeJwt(t)).toBeUndefined()
   })
 
+  it('reads a payload in standard base64 too: `+`, `/` and `=` padding, as some servers send it', () => {
+    const standard = Buffer.from(JSON.stringify({ sub: '>ÿü?' })).toString('base64')
+    expect(standard).toBe('eyJzdWIiOiI+w7/DvD8ifQ==') // all three characters base64url does not use
+    expect(decodeJwt(`h.${standard}.s`)).toEqual({ sub: '>ÿü?' })
+  })
+
+  it('reads bytes below 0x10 (a pretty-printed payload has newlines)', () => {
+    expect(decodeJwt(`h.${Buffer.from('{\n  "exp": 1\n}').toString('base64url')}.s`)).toEqual({ exp: 1 })
+  })
+
+  it.each([
+    ['a `=` inside the payload', 'eyJhIj=oxfQ'], // without the `=`: {"a":1}
+    ['a character outside the alphabet after whole bytes', 'eyJhYmMiOjF9!'], // without the `!`: {"abc":1}
+  ])('refuses %s instead of skipping it', (_, payload) => {
+    expect(decodeJwt(`h.${payload}.s`)).toBeUndefined()
+  })
+
   it('the relay takes the lifetime as exp - iat, measured on arrival, so a wrong device clock is harmless', async () => {
     const deviceNow = 5_000_000_000_000 // far from the server's clock
     const relay = createTokenRelay({ baseURL: 'https://a.test', decodeToken: decodeJwt, clock: { now: () => deviceNow, setTimeout, clearTimeout } as never })
