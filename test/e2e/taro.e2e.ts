@@ -124,15 +124,17 @@ describe.each(MINI)('$name (Node runtime, reference server)', (o) => {
     expect(ref.stats()).toMatchObject({ logins: 1, refreshAttempts: 2 })
     await app.waitForText('login', 'session: logged out')
 
-    // The login page's button: silent login again, then back to the page the session ended on.
+    // The login page's button (the app's own login call, setCredentials, returnAfterLogin): back to the page the
+    // session ended on, which is right below: navigateBack, one home page on the stack, and it reloads its data.
     await app.tap('login', 'login')
-    await app.waitFor(() => app.navigations.at(-1)?.api === 'redirectTo', 5_000, 'back to the home page')
-    expect(app.navigations.at(-1)).toEqual({ api: 'redirectTo', url: HOME, ok: true })
+    await app.waitFor(() => app.navigations.at(-1)?.api === 'navigateBack', 5_000, 'back to the home page')
+    expect(app.navigations.at(-1)).toEqual({ api: 'navigateBack', url: LOGIN.slice(1), ok: true })
+    expect(app.pages().map((p) => p.route)).toEqual([HOME.slice(1)])
     expect(loginNavigations(app)).toHaveLength(1)
     expect(ref.stats().logins).toBe(2)
-    await app.tap('home', 'run-all')
-    texts = await app.waitForText('home', 'run 1 results 12/12')
+    texts = await app.waitForText('home', 'run 4 results 12/12')
     expect(resultLines(texts)).toEqual(expectedLines(200, '1'))
+    await app.waitForText('home', 'back after login: reloaded')
     expect(app.errors).toEqual([])
   })
 
@@ -240,11 +242,14 @@ describe('taro h5 (Chromium, reference server)', () => {
     expect(await navigations(app)).toEqual([`pushState #${LOGIN}`])
     expect(hitsSince(ref, since).filter((h) => h.route.startsWith('/auth/')).map((h) => `${h.route} ${h.status}`)).toEqual(['/auth/refresh 400'])
 
+    // Back (history), not a second home page; the home page reloads what it showed.
     await app.tap('login')
     await onRoute(app, HOME)
-    expect(await navigations(app)).toEqual([`pushState #${LOGIN}`, `replaceState #${HOME}`])
+    expect(await navigations(app)).toEqual([`pushState #${LOGIN}`])
     expect(ref.stats().logins).toBe(2)
     await app.waitForText('session: logged in gen=1')
+    texts = await app.waitForText('run 4 results 12/12')
+    expect(resultLines(texts)).toEqual(expectedLines(200, '1'))
     expect(app.pageErrors).toEqual([])
   })
 

@@ -46,6 +46,11 @@ if (relay) {
   push('tokenrelay is not installed: check tokenrelay/taro/plugin in config/index.ts')
 }
 
+/** One line of the app's own, in the same timeline. */
+export function note(text: string): void {
+  push(text)
+}
+
 /** Starts a new timeline (the home page's Run all). */
 export function markRun(run: number): void {
   started = Date.now()

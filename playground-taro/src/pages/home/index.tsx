@@ -1,9 +1,9 @@
 import { useCallback, useRef, useState } from 'react'
 import { View, Text, Button } from '@tarojs/components'
 import Taro, { useLoad } from '@tarojs/taro'
-import { useTokenRelay } from 'tokenrelay/react'
+import { useReturnAfterLogin, useTokenRelay } from 'tokenrelay/react'
 import { pendingRows, runAll, TOTAL, type ResultRow } from '../../shared/demo'
-import { markRun, useRelayEvents } from '../../shared/events'
+import { markRun, note, useRelayEvents } from '../../shared/events'
 import { sessionLine } from '../../shared/session'
 
 export default function Home() {
@@ -28,6 +28,14 @@ export default function Home() {
 
   useLoad((options) => {
     if (options && options.autorun === '1') start()
+  })
+
+  // Back from the login page (returnAfterLogin() went back to this page, kept as it was): its results are the
+  // failures of the session that ended, so load them again.
+  useReturnAfterLogin(({ via }) => {
+    if (via !== 'navigateBack') return
+    start()
+    note('back after login: reloaded')
   })
 
   const done = rows.filter((r) => r.status !== '…').length

@@ -1,17 +1,19 @@
 import { useState } from 'react'
 import { View, Text, Button } from '@tarojs/components'
+import Taro from '@tarojs/taro'
+import type { Credentials } from 'tokenrelay'
 import { useTokenRelay } from 'tokenrelay/react'
-import { installedRelay } from 'tokenrelay/taro'
-import { backHome, sessionLine } from '../../shared/session'
+import { apiBase } from '../../shared/api'
+import { backHome, loginCode, sessionLine } from '../../shared/session'
 
 function reasonOf(err: any): string {
-  return String((err && (err.code || err.errMsg || err.message)) || err)
+  return String((err && (err.code || err.errMsg || err.message || err.statusCode || err.status)) || err)
 }
 
 /**
- * Where the relay sends the user when a session ends (`loginPage`, once however many calls failed).
- * "Log in" is the same silent login the relay does on first use (a platform code exchanged by the server,
- * nothing to type), then back to the page the user was on when the session ended.
+ * Where the relay sends the user when a session ends (`loginPage`, once however many calls failed). The
+ * recipe for any login page: your own login call → `setCredentials()` → `returnAfterLogin()`, which goes
+ * back to the page the session ended on (`navigateBack` when it is right below this one).
  */
 export default function Login() {
   const session = useTokenRelay()
@@ -20,10 +22,19 @@ export default function Login() {
   const login = async () => {
     setStatus('logging in')
     try {
-      await session.login()
+      // The app's own login API (a password or phone login would post its form here). `auth: false`: this
+      // call needs no token and must not wait for one.
+      const res: any = await Taro.request({
+        url: `${apiBase()}/auth/login`,
+        method: 'POST',
+        header: { 'content-type': 'application/json' },
+        data: { code: await loginCode() },
+        auth: false,
+      })
+      if (res.statusCode !== 200) throw res
+      await session.setCredentials(res.data as Credentials)
       setStatus('login ok')
-      const relay = installedRelay()
-      if (relay) relay.returnAfterLogin()
+      session.returnAfterLogin()
     } catch (err) {
       setStatus(`login failed: ${reasonOf(err)}`)
     }
