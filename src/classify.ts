@@ -43,12 +43,12 @@ export function classifyAnswer(
 ): TokenRelayError | null {
   const status = response.statusCode
   const error = pick(parseBody(response.data), 'error')
-  const message = `${what} answered ${status}${typeof error == 'string' ? ' ' + error : ''}`
-  if (error == 'invalid_grant' || (request && isExpired && guard('isExpired', isExpired, response, request))) {
+  const message = `${what} answered ${status}${typeof error === 'string' ? ' ' + error : ''}`
+  if (error === 'invalid_grant' || (request && isExpired && guard('isExpired', isExpired, response, request))) {
     return new SessionExpiredError(message, cause)
   }
   if (status >= 200 && status < 300) return null
-  if (status >= 400 && status < 500 && status != 408 && status != 429 && error != 'temporarily_unavailable') {
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429 && error !== 'temporarily_unavailable') {
     return new SessionExpiredError(message, cause)
   }
   return transient(message, cause, retryAfter(response, now))
@@ -57,16 +57,23 @@ export function classifyAnswer(
 /** The answer inside an error thrown by the app's own HTTP client (axios, ky, got, luch-request, Taro, uni, my). */
 function answerIn(error: unknown): RelayResponse | null {
   const e = error as Record<string, unknown> | null
-  if (!e || typeof e != 'object') return null
-  const inner = (e.response && typeof e.response == 'object' ? e.response : e) as Record<string, unknown>
-  const status = [e.statusCode, e.status, inner.statusCode, inner.status].find((s) => typeof s == 'number' && s > 0) as number | undefined
+  if (!e || typeof e !== 'object') return null
+  const inner = (e.response && typeof e.response === 'object' ? e.response : e) as Record<string, unknown>
+  const status = [e.statusCode, e.status, inner.statusCode, inner.status].find((s) => typeof s === 'number' && s > 0) as number | undefined
   if (status == null) return null
-  return { statusCode: status, data: 'data' in e ? e.data : 'data' in inner ? inner.data : inner.body, header: (inner.headers || inner.header || e.headers) as RelayResponse['header'] }
+  return {
+    statusCode: status,
+    data: 'data' in e ? e.data : 'data' in inner ? inner.data : inner.body,
+    header: (inner.headers || inner.header || e.headers) as RelayResponse['header'],
+  }
 }
 
 /** Any error out of `refresh` or `login`, as one of ours. */
 export function classifyError(error: unknown, now: number): TokenRelayError {
   if (isTokenRelayError(error)) return error
   const answer = answerIn(error)
-  return (answer && classifyAnswer(answer, 'refresh', now, undefined, undefined, error)) || transient('refresh failed: ' + ((error as Error)?.message || error), error)
+  return (
+    (answer && classifyAnswer(answer, 'refresh', now, undefined, undefined, error)) ||
+    transient('refresh failed: ' + ((error as Error)?.message || error), error)
+  )
 }

@@ -28,7 +28,8 @@ export function memoryStorage(): TokenStorage {
   }
 }
 
-export const bearer = (request: RelayRequest, credentials: Credentials) => void (request.header!.Authorization = 'Bearer ' + credentials.accessToken)
+export const bearer = (request: RelayRequest, credentials: Credentials) =>
+  void (request.header!.Authorization = 'Bearer ' + credentials.accessToken)
 
 export const abortError = (signal: AbortSignalLike, cause = signal.reason) => new TokenRelayError('ABORTED', 'request aborted', { cause })
 
@@ -43,4 +44,3 @@ export function abortable<T>(promise: Promise<T>, signal?: AbortSignalLike): Pro
       })
     : promise
 }
-

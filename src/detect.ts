@@ -11,7 +11,7 @@ export interface ExpiredRule {
 
 /** Bodies arrive as strings on uploads (and with `dataType: 'text'`): read them as JSON when they are. */
 export function parseBody(data: unknown): unknown {
-  if (typeof data == 'string' && /^\s*[[{]/.test(data)) {
+  if (typeof data === 'string' && /^\s*[[{]/.test(data)) {
     try {
       return JSON.parse(data)
     } catch {
@@ -22,13 +22,13 @@ export function parseBody(data: unknown): unknown {
 }
 
 export const pick = (value: unknown, path: string): unknown =>
-  path.split('.').reduce((v, key) => (v && typeof v == 'object' ? (v as Record<string, unknown>)[key] : undefined), value)
+  path.split('.').reduce((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value)
 
 /** A response header by case-insensitive name, from a plain object or a fetch-style `Headers` (`get()`). */
 export function headerOf(response: RelayResponse, name: string): string | undefined {
   const header = (response.header || {}) as Record<string, unknown> & { get?: (name: string) => string | null }
-  if (typeof header.get == 'function') return header.get(name) ?? undefined
-  const key = Object.keys(header).find((k) => k.toLowerCase() == name)
+  if (typeof header.get === 'function') return header.get(name) ?? undefined
+  const key = Object.keys(header).find((k) => k.toLowerCase() === name)
   return key && header[key] != null ? String(header[key]) : undefined
 }
 
@@ -44,7 +44,7 @@ export function expiryDetector({ status = [401], codes = [], codeField = 'code' 
   return (response) => {
     const challenge = bearerError(response)
     // 403 insufficient_scope and friends: a new token of the same user changes nothing.
-    if (challenge) return challenge == 'invalid_token'
+    if (challenge) return challenge === 'invalid_token'
     const code = wanted.length ? pick(parseBody(response.data), codeField) : null
     return status.indexOf(response.statusCode) >= 0 || (code != null && wanted.indexOf(String(code)) >= 0)
   }

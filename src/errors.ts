@@ -11,13 +11,7 @@
  *   `decodeToken`); never retried.
  */
 export type TokenRelayErrorCode =
-  | 'SESSION_EXPIRED'
-  | 'REFRESH_FAILED'
-  | 'REFRESH_TIMEOUT'
-  | 'REPLAY_LIMIT'
-  | 'ABORTED'
-  | 'LOGGED_OUT'
-  | 'CONFIG_ERROR'
+  'SESSION_EXPIRED' | 'REFRESH_FAILED' | 'REFRESH_TIMEOUT' | 'REPLAY_LIMIT' | 'ABORTED' | 'LOGGED_OUT' | 'CONFIG_ERROR'
 
 /** The one error type tokenrelay rejects with. Tell cases apart by `code`, never by message. */
 export class TokenRelayError extends Error {

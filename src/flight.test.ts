@@ -10,7 +10,14 @@ const quiet = { log() {}, warn() {} }
 
 function setup(options: TokenRelayOptions = {}) {
   const backend = fakeBackend()
-  const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, transport: backend.transport, retry: { attempts: 2, backoffMs: 1 }, logger: quiet, ...options })
+  const relay = createTokenRelay({
+    baseURL: API,
+    refresh: backend.refresh,
+    transport: backend.transport,
+    retry: { attempts: 2, backoffMs: 1 },
+    logger: quiet,
+    ...options,
+  })
   return { backend, relay, send: (req: RelayRequest) => relay.send(req, backend.transport) }
 }
 
@@ -102,15 +109,25 @@ describe("the app's callbacks: real arguments, and a clear error when they throw
       },
     })
     await relay.setCredentials({ accessToken: 't' })
-    await expect(relay.send(get('/x'), transport)).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringMatching(/attach threw/) })
+    await expect(relay.send(get('/x'), transport)).rejects.toMatchObject({
+      code: 'CONFIG_ERROR',
+      message: expect.stringMatching(/attach threw/),
+    })
     expect(transport).not.toHaveBeenCalled()
   })
 
   it('an attach that returns a promise is refused at its first use instead of sending without the token', async () => {
     const transport = vi.fn()
-    const relay = createTokenRelay({ baseURL: API, logger: quiet, attach: (async (req: RelayRequest) => void (req.header!.Authorization = 'late')) as never })
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      attach: (async (req: RelayRequest) => void (req.header!.Authorization = 'late')) as never,
+    })
     await relay.setCredentials({ accessToken: 't' })
-    await expect(relay.send(get('/x'), transport)).rejects.toMatchObject({ code: 'CONFIG_ERROR', message: expect.stringMatching(/synchronously/) })
+    await expect(relay.send(get('/x'), transport)).rejects.toMatchObject({
+      code: 'CONFIG_ERROR',
+      message: expect.stringMatching(/synchronously/),
+    })
     expect(() => relay.stamp(get('/x'))).toThrow(/synchronously/)
     expect(transport).not.toHaveBeenCalled()
   })
@@ -146,7 +163,14 @@ describe("errors thrown by the app's own HTTP client inside refresh", () => {
     const backend = fakeBackend()
     let calls = 0
     const refresh = async (ctx: RefreshContext) => (++calls === 1 ? Promise.reject(error) : backend.refresh(ctx))
-    const relay = createTokenRelay({ baseURL: API, refresh, transport: backend.transport, logger: quiet, retry: { attempts: 2, backoffMs: 1 }, ...options })
+    const relay = createTokenRelay({
+      baseURL: API,
+      refresh,
+      transport: backend.transport,
+      logger: quiet,
+      retry: { attempts: 2, backoffMs: 1 },
+      ...options,
+    })
     return { backend, relay, calls: () => calls }
   }
 
@@ -169,7 +193,9 @@ describe("errors thrown by the app's own HTTP client inside refresh", () => {
 
   it('a 429 with Retry-After waits that long before the retry, up to maxBackoffMs', async () => {
     vi.useFakeTimers()
-    const { backend, relay, calls } = throwing(shapes[0][1](429, { 'retry-after': '2' }), { retry: { attempts: 2, backoffMs: 10, maxBackoffMs: 5000 } })
+    const { backend, relay, calls } = throwing(shapes[0][1](429, { 'retry-after': '2' }), {
+      retry: { attempts: 2, backoffMs: 10, maxBackoffMs: 5000 },
+    })
     await relay.setCredentials(backend.login())
     const done = relay.refresh()
     await vi.advanceTimersByTimeAsync(1900)
@@ -181,7 +207,9 @@ describe("errors thrown by the app's own HTTP client inside refresh", () => {
 
   it('a Retry-After beyond maxBackoffMs is capped', async () => {
     vi.useFakeTimers()
-    const { backend, relay, calls } = throwing(shapes[0][1](503, { 'retry-after': '3600' }), { retry: { attempts: 2, backoffMs: 10, maxBackoffMs: 1000 } })
+    const { backend, relay, calls } = throwing(shapes[0][1](503, { 'retry-after': '3600' }), {
+      retry: { attempts: 2, backoffMs: 10, maxBackoffMs: 1000 },
+    })
     await relay.setCredentials(backend.login())
     const done = relay.refresh()
     await vi.advanceTimersByTimeAsync(1001)
@@ -192,8 +220,17 @@ describe("errors thrown by the app's own HTTP client inside refresh", () => {
   it.each([404, 409, 410, 422])('ctx.request answered %i ends the session without retries', async (status) => {
     const backend = fakeBackend()
     const seen: string[] = []
-    const transport = async (req: RelayRequest) => (seen.push(req.url), req.url.endsWith('/auth/refresh') ? { statusCode: status } : backend.transport(req))
-    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, transport, logger: quiet, retry: { attempts: 2, backoffMs: 1 } })
+    const transport = async (req: RelayRequest) => (
+      seen.push(req.url),
+      req.url.endsWith('/auth/refresh') ? { statusCode: status } : backend.transport(req)
+    )
+    const relay = createTokenRelay({
+      baseURL: API,
+      refresh: backend.refresh,
+      transport,
+      logger: quiet,
+      retry: { attempts: 2, backoffMs: 1 },
+    })
     await relay.setCredentials(backend.login())
     await expect(relay.refresh()).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
     expect(seen).toEqual([`${API}/auth/refresh`])
@@ -202,7 +239,8 @@ describe("errors thrown by the app's own HTTP client inside refresh", () => {
   it('invalid_grant in the body ends the session whatever the status (401, 200-wrapped)', async () => {
     for (const statusCode of [401, 200]) {
       const backend = fakeBackend()
-      const transport = async (req: RelayRequest) => (req.url.endsWith('/auth/refresh') ? { statusCode, data: { error: 'invalid_grant' } } : backend.transport(req))
+      const transport = async (req: RelayRequest) =>
+        req.url.endsWith('/auth/refresh') ? { statusCode, data: { error: 'invalid_grant' } } : backend.transport(req)
       const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, transport, logger: quiet })
       await relay.setCredentials(backend.login())
       await expect(relay.refresh()).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
@@ -213,11 +251,23 @@ describe("errors thrown by the app's own HTTP client inside refresh", () => {
     // Only the expiry test can tell: the status is 2xx and there is no `error` field.
     const backend = fakeBackend()
     const seen: string[] = []
-    const transport = async (req: RelayRequest) =>
-      (seen.push(req.url), req.url.endsWith('/auth/refresh') ? { statusCode: 200, data: { code: 99997, message: 'TOKEN EXPIRED' } } : backend.transport(req))
-    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, transport, expired: { codes: [99997] }, logger: quiet, retry: { attempts: 2, backoffMs: 1 } })
+    const transport = async (req: RelayRequest) => (
+      seen.push(req.url),
+      req.url.endsWith('/auth/refresh') ? { statusCode: 200, data: { code: 99997, message: 'TOKEN EXPIRED' } } : backend.transport(req)
+    )
+    const relay = createTokenRelay({
+      baseURL: API,
+      refresh: backend.refresh,
+      transport,
+      expired: { codes: [99997] },
+      logger: quiet,
+      retry: { attempts: 2, backoffMs: 1 },
+    })
     await relay.setCredentials(backend.login())
-    await expect(relay.refresh()).rejects.toMatchObject({ code: 'SESSION_EXPIRED', message: expect.stringMatching(/auth\/refresh answered 200/) })
+    await expect(relay.refresh()).rejects.toMatchObject({
+      code: 'SESSION_EXPIRED',
+      message: expect.stringMatching(/auth\/refresh answered 200/),
+    })
     expect(seen).toEqual([`${API}/auth/refresh`])
     expect(relay.getCredentials()).toBeNull()
   })
@@ -226,7 +276,9 @@ describe("errors thrown by the app's own HTTP client inside refresh", () => {
 describe('refresh answers of the wrong shape', () => {
   it("accepts RFC 6749's access_token, refresh_token and expires_in as they are", async () => {
     const now = Date.now()
-    const { backend, relay } = setup({ refresh: async () => ({ access_token: 'at-snake', refresh_token: 'rt-snake', expires_in: 7200, token_type: 'Bearer' }) as never })
+    const { backend, relay } = setup({
+      refresh: async () => ({ access_token: 'at-snake', refresh_token: 'rt-snake', expires_in: 7200, token_type: 'Bearer' }) as never,
+    })
     await relay.setCredentials(backend.login())
     const creds = await relay.refresh()
     expect(creds).toMatchObject({ accessToken: 'at-snake', refreshToken: 'rt-snake' })

@@ -56,7 +56,7 @@ export function createFlights(deps: FlightDeps) {
           // refresh token the server has already retired (reuse detection then revokes the session).
           Promise.resolve()
             .then(() => {
-              if (myEpoch != epoch) throw new TokenRelayError('LOGGED_OUT', 'superseded before it started')
+              if (myEpoch !== epoch) throw new TokenRelayError('LOGGED_OUT', 'superseded before it started')
               return strategy(deps.context(reason))
             })
             .then(resolve, reject)
@@ -68,7 +68,7 @@ export function createFlights(deps: FlightDeps) {
         const wait = Math.min(maxBackoffMs, Math.max(backoffMs * 2 ** i, error.retryAfterMs || 0))
         await new Promise<void>((wake) => clock.setTimeout(wake, wait))
         // Logged out (or handed new credentials) while backing off: the retry has nothing to present.
-        if (myEpoch != epoch) throw error
+        if (myEpoch !== epoch) throw error
       }
     }
   }
@@ -76,10 +76,12 @@ export function createFlights(deps: FlightDeps) {
   /** What a strategy returned, as credentials, or a `REFRESH_FAILED` that names what was wrong. */
   function credentialsFrom(value: unknown, strategy: string): Credentials {
     const read = readCredentials(value)
-    if (typeof read != 'string') return read
+    if (typeof read !== 'string') return read
     if (!hinted) {
       hinted = true
-      deps.logger.warn(`[tokenrelay] ${strategy} must resolve with { accessToken, refreshToken?, expiresIn? } (or access_token, refresh_token, expires_in), e.g. the response's data: it returned ${read}`)
+      deps.logger.warn(
+        `[tokenrelay] ${strategy} must resolve with { accessToken, refreshToken?, expiresIn? } (or access_token, refresh_token, expires_in), e.g. the response's data: it returned ${read}`,
+      )
     }
     throw new TokenRelayError('REFRESH_FAILED', `${strategy} returned ${read}`)
   }
@@ -94,24 +96,24 @@ export function createFlights(deps: FlightDeps) {
         emit('refresh:start', { reason, strategy })
         next = credentialsFrom(await attempt(refresh, reason, myEpoch), strategy)
       } catch (e) {
-        if (!login || !isTokenRelayError(e, 'SESSION_EXPIRED') || myEpoch != epoch) throw e
+        if (!login || !isTokenRelayError(e, 'SESSION_EXPIRED') || myEpoch !== epoch) throw e
         emit('refresh:start', { reason, strategy: (strategy = 'login') })
         next = credentialsFrom(await attempt(login, reason, myEpoch), strategy)
       }
-      if (myEpoch != epoch) return // clear() or setCredentials() already settled this flight
+      if (myEpoch !== epoch) return // clear() or setCredentials() already settled this flight
       // Written before any replay, so a crash after the replay cannot lose a rotated refresh token.
       await session.save(session.accept(next, true, session.creds?.refreshToken))
-      if (myEpoch != epoch) return void session.save(session.creds)
+      if (myEpoch !== epoch) return void session.save(session.creds)
       emit('refresh:success', { strategy })
       f.resolve()
     } catch (e) {
-      if (myEpoch != epoch) return
+      if (myEpoch !== epoch) return
       const error = isTokenRelayError(e) ? e : configError('refresh failed', e)
-      if (error.code == 'SESSION_EXPIRED') session.end(error)
+      if (error.code === 'SESSION_EXPIRED') session.end(error)
       emit('refresh:failure', { error })
       f.reject(error)
     } finally {
-      if (current == f) current = null
+      if (current === f) current = null
     }
   }
 

@@ -32,7 +32,11 @@ describe('decodeJwt', () => {
 
   it('the relay takes the lifetime as exp - iat, measured on arrival, so a wrong device clock is harmless', async () => {
     const deviceNow = 5_000_000_000_000 // far from the server's clock
-    const relay = createTokenRelay({ baseURL: 'https://a.test', decodeToken: decodeJwt, clock: { now: () => deviceNow, setTimeout, clearTimeout } as never })
+    const relay = createTokenRelay({
+      baseURL: 'https://a.test',
+      decodeToken: decodeJwt,
+      clock: { now: () => deviceNow, setTimeout, clearTimeout } as never,
+    })
     await relay.setCredentials({ accessToken: jwt({ iat: 1_000, exp: 1_000 + 3600 }) })
     expect(relay.getCredentials()?.expiresAt).toBe(deviceNow + 3_600_000)
     await relay.setCredentials({ accessToken: jwt({ exp: 1_000 }) })
@@ -42,7 +46,11 @@ describe('decodeJwt', () => {
   })
 
   it('expiresIn from the server wins over the token', async () => {
-    const relay = createTokenRelay({ baseURL: 'https://a.test', decodeToken: decodeJwt, clock: { now: () => 0, setTimeout, clearTimeout } as never })
+    const relay = createTokenRelay({
+      baseURL: 'https://a.test',
+      decodeToken: decodeJwt,
+      clock: { now: () => 0, setTimeout, clearTimeout } as never,
+    })
     await relay.setCredentials({ accessToken: jwt({ iat: 0, exp: 10 }), expiresIn: 60 })
     expect(relay.getCredentials()?.expiresAt).toBe(60_000)
   })

@@ -11,7 +11,15 @@ import type { Clock, Credentials, RelayRequest, RelayResponse, TokenStorage } fr
 const API = 'https://api.test'
 const EVIL = 'https://api.test.evil.com'
 /** URLs that parsers read two ways; `new URL()` says where each really goes. */
-const HOSTILE = ['https://evil.com\\@api.test/x', ' //evil.com/x', '/\t/evil.com/x', 'ht\ttps://evil.com/x', '\\\\evil.com/x', 'https://api.test\\@evil.com/x', '/\n/evil.com']
+const HOSTILE = [
+  'https://evil.com\\@api.test/x',
+  ' //evil.com/x',
+  '/\t/evil.com/x',
+  'ht\ttps://evil.com/x',
+  '\\\\evil.com/x',
+  'https://api.test\\@evil.com/x',
+  '/\n/evil.com',
+]
 const REFRESH_TIMEOUT_MS = 1000
 const AHEAD_MS = 60_000
 
@@ -99,8 +107,13 @@ const planArb: fc.Arbitrary<Plan> = fc.record({
     }),
     { minLength: 1, maxLength: 8 },
   ),
-  expiries: fc.oneof({ weight: 7, arbitrary: fc.array(step, { minLength: 1, maxLength: 3 }) }, { weight: 3, arbitrary: fc.constant<number[]>([]) }),
-  refreshOutcomes: fc.array(fc.constantFrom<Outcome>('ok', 'ok', 'ok', 'invalid_grant', '503', 'network', 'hang', 'hang'), { maxLength: 4 }),
+  expiries: fc.oneof(
+    { weight: 7, arbitrary: fc.array(step, { minLength: 1, maxLength: 3 }) },
+    { weight: 3, arbitrary: fc.constant<number[]>([]) },
+  ),
+  refreshOutcomes: fc.array(fc.constantFrom<Outcome>('ok', 'ok', 'ok', 'invalid_grant', '503', 'network', 'hang', 'hang'), {
+    maxLength: 4,
+  }),
   logout: sometimes(3),
   switchAccount: sometimes(3),
   setDuringFlight: fc.boolean(),
@@ -201,7 +214,9 @@ async function runPlan(s: fc.Scheduler, plan: Plan) {
     expired: plan.bodyCode ? { codes: [99997] } : undefined,
     refresh: async ({ refreshToken, request }) =>
       (await request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } })).data as Credentials,
-    login: login ? async ({ request }) => (await request({ url: '/auth/login', method: 'POST', data: { code: 'c' } })).data as Credentials : undefined,
+    login: login
+      ? async ({ request }) => (await request({ url: '/auth/login', method: 'POST', data: { code: 'c' } })).data as Credentials
+      : undefined,
     logger: { log() {}, warn() {} },
     transport: (req) => transport(req),
   })
@@ -221,7 +236,8 @@ async function runPlan(s: fc.Scheduler, plan: Plan) {
     // A refresh needs a reason: no credentials, a token the server refuses, or a clock that says it is due.
     const c = relay.getCredentials()
     const dueByClock = !!c && c.expiresAt != null && now >= c.expiresAt - Math.min(AHEAD_MS, (plan.lifetime * 1000) / 2)
-    if (e.reason !== 'manual' && c && valid.has(c.accessToken) && !dueByClock) violations.push(`needless ${e.reason} refresh while ${c.accessToken} works`)
+    if (e.reason !== 'manual' && c && valid.has(c.accessToken) && !dueByClock)
+      violations.push(`needless ${e.reason} refresh while ${c.accessToken} works`)
     if (plan.setDuringFlight) {
       void later(1, () => {
         if (!relay.refreshing) return
@@ -247,7 +263,8 @@ async function runPlan(s: fc.Scheduler, plan: Plan) {
     if (token && destination !== API) violations.push(`token ${token} sent to ${JSON.stringify(req.url)} (${destination})`)
     if (token && req.exempt) violations.push(`token on an auth: false request ${req.url}`)
     const started = req.startedIn as number
-    if (token && started && accountOf.get(token) !== started) violations.push(`a request of account ${started} sent with ${token} of account ${accountOf.get(token)}`)
+    if (token && started && accountOf.get(token) !== started)
+      violations.push(`a request of account ${started} sent with ${token} of account ${accountOf.get(token)}`)
     if (req.inFlight) (req.inFlight as { n: number }).n++
     let answer: RelayResponse | Error | 'hang'
     if (req.url.endsWith('/auth/refresh') || req.url.endsWith('/auth/login')) {
@@ -367,7 +384,16 @@ async function runPlan(s: fc.Scheduler, plan: Plan) {
     return later(r.start, () => {
       // The account the request starts in (0: logged out, so it may go out in the next one).
       const startedIn = relay.getCredentials() ? account : 0
-      const request: RelayRequest = { url, method: 'GET', auth: r.exempt ? false : undefined, signal: controller.signal, startedIn, fault: r.fault, inFlight, exempt: r.exempt }
+      const request: RelayRequest = {
+        url,
+        method: 'GET',
+        auth: r.exempt ? false : undefined,
+        signal: controller.signal,
+        startedIn,
+        fault: r.fault,
+        inFlight,
+        exempt: r.exempt,
+      }
       if (r.abort === 'queued') {
         // After the relay subscribed to the signal: this is the listener's path, not the pre-check's.
         const off = relay.on('queued', (e) => {
@@ -384,8 +410,8 @@ async function runPlan(s: fc.Scheduler, plan: Plan) {
       const stamped = relay.stamp(request)
       return transport(stamped.request).then((response) => relay.receive(request, transport, { ...stamped, response }))
     }).then(
-      (v) => ((settled[i]++, (results[i] = v))),
-      (e) => ((settled[i]++, (results[i] = e))),
+      (v) => (settled[i]++, (results[i] = v)),
+      (e) => (settled[i]++, (results[i] = e)),
     )
   })
 
@@ -398,7 +424,11 @@ async function runPlan(s: fc.Scheduler, plan: Plan) {
   // --- each request's outcome, against what happened -----------------------------------------------------------
   const episodes = expiryEvents + (plan.expiredAtStart ? 1 : 0)
   const faultless =
-    plan.refreshOutcomes.every((o) => o === 'ok') && plan.logout === null && plan.switchAccount === null && plan.storage !== 'failing' && !sessionEnded
+    plan.refreshOutcomes.every((o) => o === 'ok') &&
+    plan.logout === null &&
+    plan.switchAccount === null &&
+    plan.storage !== 'failing' &&
+    !sessionEnded
   plan.requests.forEach((r, i) => {
     const out = results[i]
     const where = `request ${i} (${JSON.stringify(r)})`
@@ -420,11 +450,13 @@ async function runPlan(s: fc.Scheduler, plan: Plan) {
       if (res.statusCode === 503 && r.fault !== '503') violations.push(`${where} answered 503`)
       const expiredAnswer = res.statusCode === 401 || (res.data as { code?: number } | undefined)?.code === 99997
       if (guarded && expiredAnswer) violations.push(`${where} resolved with an expiry answer instead of a replay or a typed error`)
-      if (guarded && res.statusCode === 200 && !(res.data as { token?: string }).token) violations.push(`${where} resolved 200 without a token`)
+      if (guarded && res.statusCode === 200 && !(res.data as { token?: string }).token)
+        violations.push(`${where} resolved 200 without a token`)
     }
     // With nothing failing, every guarded request ends with the server's 200 (or its own fault, or its abort).
     if (faultless && guarded && r.fault === 'none' && !aborted[i] && !isTokenRelayError(out, 'REPLAY_LIMIT')) {
-      if ((out as RelayResponse)?.statusCode !== 200) violations.push(`${where} did not succeed in a run where nothing failed: ${String(out)}`)
+      if ((out as RelayResponse)?.statusCode !== 200)
+        violations.push(`${where} did not succeed in a run where nothing failed: ${String(out)}`)
     }
   })
   return { settled, violations, flights, episodes, failedFlights, seen }
@@ -450,14 +482,20 @@ describe('property: random interleavings of requests, expiries, refresh outcomes
           // (their token still needs replacing).
           expect(flights).toBeLessThanOrEqual(episodes + plan.clock.length + (plan.manualRefresh !== null ? 1 : 0) + failedFlights)
         }),
-        { numRuns, seed: Number(process.env.FC_SEED) || 20261203, ...(process.env.FC_PATH ? { path: process.env.FC_PATH, endOnFailure: true } : {}) },
+        {
+          numRuns,
+          seed: Number(process.env.FC_SEED) || 20261203,
+          ...(process.env.FC_PATH ? { path: process.env.FC_PATH, endOnFailure: true } : {}),
+        },
       )
       await new Promise((r) => setTimeout(r, 10))
       expect(unhandled).toEqual([])
     } finally {
       process.off('unhandledRejection', onUnhandled)
     }
-    const report = EVENTS.map((e) => `${e.padEnd(26)} ${String(coverage.get(e)).padStart(6)} runs (${((coverage.get(e)! / runs) * 100).toFixed(1)} %)`)
+    const report = EVENTS.map(
+      (e) => `${e.padEnd(26)} ${String(coverage.get(e)).padStart(6)} runs (${((coverage.get(e)! / runs) * 100).toFixed(1)} %)`,
+    )
     console.log(`[property] ${runs} runs; runs that exercised each event:\n  ` + report.join('\n  '))
     if (numRuns >= 1000) for (const e of EVENTS) expect(coverage.get(e)! / runs, e).toBeGreaterThanOrEqual(0.1)
   }, 120_000)

@@ -253,7 +253,11 @@ describe('loop protection', () => {
 describe('refresh ahead of expiry', () => {
   it('requests inside refreshAheadMs wait for one refresh before sending', async () => {
     let now = 1_000_000
-    const clock = { now: () => now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (id: unknown) => clearTimeout(id as number) }
+    const clock = {
+      now: () => now,
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (id: unknown) => clearTimeout(id as number),
+    }
     const { backend, relay, send } = setup({ clock, refreshAheadMs: 60_000 }, { expiresIn: 600 })
     await relay.setCredentials(backend.login())
     await send(get('/api/early'))
@@ -383,7 +387,8 @@ describe('storage', () => {
     backend.expireAll()
     const order: string[] = []
     const transport = async (req: RelayRequest) => {
-      if (req.url.endsWith('/api/x')) order.push(`send ${req.header?.Authorization} stored=${JSON.parse(data.get('tokenrelay')!).accessToken}`)
+      if (req.url.endsWith('/api/x'))
+        order.push(`send ${req.header?.Authorization} stored=${JSON.parse(data.get('tokenrelay')!).accessToken}`)
       return backend.transport(req)
     }
     await relay.send(get('/api/x'), transport)
@@ -612,7 +617,9 @@ describe('stamp() and receive(): interceptor platforms', () => {
     const relay = createTokenRelay({ baseURL: API, transport: backend.transport, logger: { log() {}, warn() {} } })
     const stamped = relay.stamp({ url: '/api/x' })
     const response = await backend.transport(stamped.request)
-    await expect(relay.receive({ url: '/api/x' }, backend.transport, { ...stamped, response })).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+    await expect(relay.receive({ url: '/api/x' }, backend.transport, { ...stamped, response })).rejects.toMatchObject({
+      code: 'SESSION_EXPIRED',
+    })
     expect(backend.state.hits.map((h) => [h.url, h.token])).toEqual([['/api/x', undefined]])
   })
 

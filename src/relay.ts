@@ -141,7 +141,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     const creds = session.creds
     if (!creds) return login ? 'login' : null
     const state = session.due()
-    return state == 'expired' || (state == 'ahead' && ((refresh && creds.refreshToken) || login)) ? state : null
+    return state === 'expired' || (state === 'ahead' && ((refresh && creds.refreshToken) || login)) ? state : null
   }
 
   const loggedOut = () => session.ended || new TokenRelayError('LOGGED_OUT', 'the session this request started in has ended')
@@ -159,7 +159,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     let waited = !!first
     for (;;) {
       if (signal?.aborted) throw abortError(signal)
-      if (mine && mine != session.id) throw loggedOut()
+      if (mine && mine !== session.id) throw loggedOut()
       const creds = session.creds
       const reason = flights.current ? flights.current.reason : waited || session.ended ? null : due()
       if (reason) {
@@ -169,7 +169,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
           await abortable(flights.start(reason), signal)
         } catch (error) {
           // An early refresh that failed for a transient reason leaves a token that still works.
-          if (!(reason == 'ahead' && session.creds && (error as TokenRelayError).transient)) throw error
+          if (!(reason === 'ahead' && session.creds && (error as TokenRelayError).transient)) throw error
         }
         continue
       }
@@ -190,13 +190,14 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       }
       if (!guard('isExpired', isExpired, response, sent)) return response
       // An account switch while it was out: the answer belongs to the old session, never replayed in the new one.
-      if (mine && mine != session.id) throw loggedOut()
+      if (mine && mine !== session.id) throw loggedOut()
       if (sentVersion < 0) {
         waited = false // it went out without the token: no replay spent; now it may wait for a login or refresh
         continue
       }
-      if (replays >= maxReplays) throw new TokenRelayError('REPLAY_LIMIT', `${url} still expired after ${replays} replay(s)`, { cause: response })
-      if (session.version == sentVersion) {
+      if (replays >= maxReplays)
+        throw new TokenRelayError('REPLAY_LIMIT', `${url} still expired after ${replays} replay(s)`, { cause: response })
+      if (session.version === sentVersion) {
         if (session.ended) throw session.ended
         await abortable(flights.start('expired'), signal)
       } else if (!session.creds && session.ended) {
@@ -227,7 +228,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     isAllowed: (url) => allowed(resolveURL(url, baseURL)),
     setCredentials(credentials) {
       const read = readCredentials(credentials)
-      if (typeof read == 'string') throw new TypeError('[tokenrelay] setCredentials got ' + read)
+      if (typeof read === 'string') throw new TypeError('[tokenrelay] setCredentials got ' + read)
       const stored = session.accept(read, true)
       flights.interrupt()
       return session.save(stored)

@@ -10,7 +10,14 @@ const quiet = { log() {}, warn() {} }
 
 function setup(options: TokenRelayOptions = {}) {
   const backend = fakeBackend()
-  const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, transport: backend.transport, retry: { attempts: 2, backoffMs: 1 }, logger: quiet, ...options })
+  const relay = createTokenRelay({
+    baseURL: API,
+    refresh: backend.refresh,
+    transport: backend.transport,
+    retry: { attempts: 2, backoffMs: 1 },
+    logger: quiet,
+    ...options,
+  })
   return { backend, relay, send: (req: RelayRequest) => relay.send(req, backend.transport) }
 }
 
@@ -24,12 +31,15 @@ afterEach(() => {
 describe('tokens are validated on adoption (no header injection)', () => {
   const injected = 'a\r\nX-Injected: 1'
 
-  it.each([injected, 'has space', 'tab\tbed', '', 'caf\u00e9'])('setCredentials refuses accessToken %j with a TypeError and keeps the old pair', async (token) => {
-    const { backend, relay } = setup()
-    await relay.setCredentials(backend.login())
-    expect(() => relay.setCredentials({ accessToken: token })).toThrow(/setCredentials got an accessToken/)
-    expect(relay.getCredentials()?.accessToken).toBe('at-1')
-  })
+  it.each([injected, 'has space', 'tab\tbed', '', 'caf\u00e9'])(
+    'setCredentials refuses accessToken %j with a TypeError and keeps the old pair',
+    async (token) => {
+      const { backend, relay } = setup()
+      await relay.setCredentials(backend.login())
+      expect(() => relay.setCredentials({ accessToken: token })).toThrow(/setCredentials got an accessToken/)
+      expect(relay.getCredentials()?.accessToken).toBe('at-1')
+    },
+  )
 
   it.each([{ $gt: '' }, 42, 'rt\n1'])('setCredentials refuses refreshToken %j', async (refreshToken) => {
     const { relay } = setup()
@@ -61,7 +71,9 @@ describe('tokens are validated on adoption (no header injection)', () => {
       storage: store,
       logger: quiet,
       transport: backend.transport,
-      refresh: async (ctx) => (presented.push(ctx.refreshToken), ++calls === 1 ? { accessToken: 'at-9', refreshToken } : backend.refresh(ctx)) as unknown as Credentials,
+      refresh: async (ctx) =>
+        (presented.push(ctx.refreshToken),
+        ++calls === 1 ? { accessToken: 'at-9', refreshToken } : backend.refresh(ctx)) as unknown as Credentials,
     })
     await relay.setCredentials(backend.login())
     await expect(relay.refresh()).rejects.toMatchObject({ code: 'REFRESH_FAILED' })
@@ -106,7 +118,9 @@ describe('a request belongs to the session it started in (account switch)', () =
     const answer = await backend.transport(stamped.request)
     await relay.clear()
     await relay.setCredentials(backend.login())
-    await expect(relay.receive({ url: '/api/alice' }, backend.transport, { ...stamped, response: answer })).rejects.toMatchObject({ code: 'LOGGED_OUT' })
+    await expect(relay.receive({ url: '/api/alice' }, backend.transport, { ...stamped, response: answer })).rejects.toMatchObject({
+      code: 'LOGGED_OUT',
+    })
     expect(backend.hitsWith('at-2')).toBe(0)
   })
 
@@ -115,10 +129,19 @@ describe('a request belongs to the session it started in (account switch)', () =
     ['the same sub are replayed', 'alice', []],
   ])('waiters queued before a switch to credentials of %s', async (_, sub, codes) => {
     const alice = jwt({ sub: 'alice' })
-    const relay = createTokenRelay({ baseURL: API, decodeToken: decodeJwt, logger: quiet, refresh: () => new Promise<never>(() => {}), refreshTimeoutMs: 60_000 })
+    const relay = createTokenRelay({
+      baseURL: API,
+      decodeToken: decodeJwt,
+      logger: quiet,
+      refresh: () => new Promise<never>(() => {}),
+      refreshTimeoutMs: 60_000,
+    })
     await relay.setCredentials({ accessToken: alice, refreshToken: 'rt' })
     const sent: string[] = []
-    const transport = async (req: RelayRequest) => (sent.push(String(req.header?.Authorization)), { statusCode: req.header?.Authorization === `Bearer ${alice}` ? 401 : 200 })
+    const transport = async (req: RelayRequest) => (
+      sent.push(String(req.header?.Authorization)),
+      { statusCode: req.header?.Authorization === `Bearer ${alice}` ? 401 : 200 }
+    )
     const waiting = settleAll([relay.send(get('/api/1'), transport), relay.send(get('/api/2'), transport)])
     await vi.waitUntil(() => relay.refreshing)
     const next = jwt({ sub, n: 2 })
@@ -130,7 +153,12 @@ describe('a request belongs to the session it started in (account switch)', () =
 })
 
 describe('storage that hangs or is slow', () => {
-  const hung = (overrides: Partial<TokenStorage> = {}): TokenStorage => ({ get: () => undefined, set: () => new Promise(() => {}), remove: () => new Promise(() => {}), ...overrides })
+  const hung = (overrides: Partial<TokenStorage> = {}): TokenStorage => ({
+    get: () => undefined,
+    set: () => new Promise(() => {}),
+    remove: () => new Promise(() => {}),
+    ...overrides,
+  })
 
   it('a storage.set that never settles releases the waiters after storageTimeoutMs with the new pair from memory, and warns', async () => {
     const warn = vi.fn()
@@ -169,7 +197,12 @@ describe('storage that hangs or is slow', () => {
 
   it('a storage.get that never settles: requests go out logged out after the bound, with one warning', async () => {
     const warn = vi.fn()
-    const relay = createTokenRelay({ baseURL: API, storage: hung({ get: () => new Promise(() => {}) }), storageTimeoutMs: 30, logger: { log() {}, warn } })
+    const relay = createTokenRelay({
+      baseURL: API,
+      storage: hung({ get: () => new Promise(() => {}) }),
+      storageTimeoutMs: 30,
+      logger: { log() {}, warn },
+    })
     const sent: RelayRequest[] = []
     await relay.send(get('/x'), async (req) => (sent.push(req), { statusCode: 200 }))
     await relay.send(get('/y'), async (req) => (sent.push(req), { statusCode: 200 }))
@@ -180,7 +213,12 @@ describe('storage that hangs or is slow', () => {
 
   it('auth: false requests never wait for storage', async () => {
     vi.useFakeTimers()
-    const relay = createTokenRelay({ baseURL: API, storage: hung({ get: () => new Promise(() => {}) }), storageTimeoutMs: 60_000, logger: quiet })
+    const relay = createTokenRelay({
+      baseURL: API,
+      storage: hung({ get: () => new Promise(() => {}) }),
+      storageTimeoutMs: 60_000,
+      logger: quiet,
+    })
     const res = relay.send(get('/public', { auth: false }), async () => ({ statusCode: 200 }))
     await vi.advanceTimersByTimeAsync(1)
     await expect(res).resolves.toMatchObject({ statusCode: 200 })

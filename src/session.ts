@@ -16,20 +16,21 @@ const field = (value: Record<string, unknown>, camel: string, snake: string) => 
  * names accepted (`access_token`, `refresh_token`, `expires_in`); a string naming the problem otherwise.
  */
 export function readCredentials(value: unknown): Credentials | string {
-  if (!value || typeof value != 'object') return `no credentials (received ${value === null ? 'null' : typeof value})`
+  if (!value || typeof value !== 'object') return `no credentials (received ${value === null ? 'null' : typeof value})`
   const v = value as Record<string, unknown>
   const accessToken = field(v, 'accessToken', 'access_token')
   const refreshToken = field(v, 'refreshToken', 'refresh_token')
   const expiresIn = +(field(v, 'expiresIn', 'expires_in') as number)
   if (accessToken == null) return `no accessToken (received keys: ${Object.keys(v).join(', ') || 'none'})`
-  if (typeof accessToken != 'string' || !TOKEN.test(accessToken)) return 'an accessToken that is not a non-empty string of visible ASCII characters'
-  if (refreshToken != null && (typeof refreshToken != 'string' || !TOKEN.test(refreshToken))) {
+  if (typeof accessToken !== 'string' || !TOKEN.test(accessToken))
+    return 'an accessToken that is not a non-empty string of visible ASCII characters'
+  if (refreshToken != null && (typeof refreshToken !== 'string' || !TOKEN.test(refreshToken))) {
     return 'a refreshToken that is not a non-empty string of visible ASCII characters'
   }
   const out: Credentials = { accessToken }
   if (refreshToken) out.refreshToken = refreshToken as string
-  if (expiresIn == expiresIn && field(v, 'expiresIn', 'expires_in') != null) out.expiresIn = expiresIn
-  if (typeof v.expiresAt == 'number') out.expiresAt = v.expiresAt
+  if (expiresIn === expiresIn && field(v, 'expiresIn', 'expires_in') != null) out.expiresIn = expiresIn
+  if (typeof v.expiresAt === 'number') out.expiresAt = v.expiresAt
   return out
 }
 
@@ -49,7 +50,17 @@ export interface SessionDeps {
 
 export type Session = ReturnType<typeof createSession>
 
-export function createSession({ storage, storageKey, storageTimeoutMs, refreshAheadMs, decodeToken, onSessionExpired, clock, emit, warn }: SessionDeps) {
+export function createSession({
+  storage,
+  storageKey,
+  storageTimeoutMs,
+  refreshAheadMs,
+  decodeToken,
+  onSessionExpired,
+  clock,
+  emit,
+  warn,
+}: SessionDeps) {
   let creds: Credentials | null = null
   let subject: string | undefined
   let aheadMs = 0
@@ -133,13 +144,14 @@ export function createSession({ storage, storageKey, storageTimeoutMs, refreshAh
   function accept(value: Credentials, fresh: boolean, keepRefreshToken?: string): Credentials {
     const now = clock.now()
     const claims = decode(value.accessToken)
-    let expiresAt = typeof value.expiresAt == 'number' ? value.expiresAt : typeof value.expiresIn == 'number' ? now + value.expiresIn * 1000 : undefined
-    if (expiresAt == null && claims && typeof claims.exp == 'number') {
-      expiresAt = fresh && typeof claims.iat == 'number' ? now + (claims.exp - claims.iat) * 1000 : claims.exp * 1000
+    let expiresAt =
+      typeof value.expiresAt === 'number' ? value.expiresAt : typeof value.expiresIn === 'number' ? now + value.expiresIn * 1000 : undefined
+    if (expiresAt == null && claims && typeof claims.exp === 'number') {
+      expiresAt = fresh && typeof claims.iat === 'number' ? now + (claims.exp - claims.iat) * 1000 : claims.exp * 1000
     }
     aheadMs = expiresAt == null ? 0 : Math.max(0, Math.min(refreshAheadMs, (expiresAt - now) / 2))
-    const sub = claims && typeof claims.sub == 'string' ? claims.sub : undefined
-    if (creds && sub && subject && sub != subject) state.id++
+    const sub = claims && typeof claims.sub === 'string' ? claims.sub : undefined
+    if (creds && sub && subject && sub !== subject) state.id++
     subject = sub
     // Servers that do not rotate answer without a refresh token: keep the one we have.
     const refreshToken = value.refreshToken || keepRefreshToken
@@ -184,8 +196,8 @@ export function createSession({ storage, storageKey, storageTimeoutMs, refreshAh
   function load(raw: unknown): void {
     if (state.version) return // setCredentials() (or a logout) came first: the newer state wins
     try {
-      const value = readCredentials(typeof raw == 'string' ? JSON.parse(raw) : raw)
-      if (typeof value != 'string') accept(value, false)
+      const value = readCredentials(typeof raw === 'string' ? JSON.parse(raw) : raw)
+      if (typeof value !== 'string') accept(value, false)
     } catch {
       // Corrupt value: logged out.
     }
@@ -193,7 +205,7 @@ export function createSession({ storage, storageKey, storageTimeoutMs, refreshAh
 
   try {
     const raw = storage.get(storageKey)
-    if (raw && typeof (raw as Promise<unknown>).then == 'function') {
+    if (raw && typeof (raw as Promise<unknown>).then === 'function') {
       // A value that arrives after the bound is still adopted if nothing newer came meanwhile.
       state.ready = bounded((raw as Promise<unknown>).then(load, report), 'get')
     } else load(raw)

@@ -32,7 +32,7 @@ export function originOf(url: string): string | null {
   }
   const scheme = m[1].toLowerCase()
   const port = m[3] ? String(+m[3]) : ''
-  return `${scheme}://${host}${port && port != DEFAULT_PORTS[scheme] ? ':' + port : ''}`
+  return `${scheme}://${host}${port && port !== DEFAULT_PORTS[scheme] ? ':' + port : ''}`
 }
 
 /** Resolves `url` against `base` the way a browser would for the common cases. */
@@ -40,7 +40,7 @@ export function resolveURL(url: string, base: string | undefined): string {
   if (!base || SCHEME.test(url)) return url
   if (url.startsWith('//')) return base.slice(0, base.indexOf(':') + 1) + url
   const origin = originOf(base)
-  return url[0] == '/' && origin ? origin + url : base.replace(/\/+$/, '') + '/' + url.replace(/^\.?\/+/, '')
+  return url[0] === '/' && origin ? origin + url : base.replace(/\/+$/, '') + '/' + url.replace(/^\.?\/+/, '')
 }
 
 /**
@@ -49,7 +49,7 @@ export function resolveURL(url: string, base: string | undefined): string {
  * (H5); `//host` does not.
  */
 export function allowList(baseURL: string | undefined, origins: (string | RegExp)[] | undefined, logger: { warn(message: string): void }) {
-  const list = baseURL || origins ? [baseURL, ...(origins || [])].map((x) => (typeof x == 'string' ? originOf(x) : x)) : null
+  const list = baseURL || origins ? [baseURL, ...(origins || [])].map((x) => (typeof x === 'string' ? originOf(x) : x)) : null
   let warned = false
   // Apps call a handful of URLs over and over: remember the last verdicts instead of parsing each time.
   const memo = new Map<string, boolean>()
@@ -68,6 +68,8 @@ export function allowList(baseURL: string | undefined, origins: (string | RegExp
       return (warned = true)
     }
     const origin = originOf(url)
-    return origin ? list.some((x) => (typeof x == 'string' ? x == origin : !!x && x.test(origin))) : !SCHEME.test(url) && !url.startsWith('//')
+    return origin
+      ? list.some((x) => (typeof x === 'string' ? x === origin : !!x && x.test(origin)))
+      : !SCHEME.test(url) && !url.startsWith('//')
   }
 }
