@@ -23,12 +23,11 @@
  *   so this module type-checks without it; its types are the small subset below.
  */
 import * as fs from 'node:fs'
-import * as http from 'node:http'
 import * as path from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import type { AddressInfo } from 'node:net'
 import { findChromium } from '../../scripts/chromium.mjs'
+import { startStaticServer, type StaticServer } from '../../scripts/static-server.mjs'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'test-artifacts')
@@ -101,85 +100,8 @@ export async function launchBrowser(): Promise<PwBrowser> {
 }
 
 // ─── static server ──────────────────────────────────────────────────────────────────────
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-}
-
-export interface StaticServer {
-  url: string
-  /** Paths served (after SPA fallback), for debugging. */
-  served: string[]
-  close(): Promise<void>
-}
-
-/**
- * Serves `dir` on 127.0.0.1:<ephemeral>. Unknown paths get index.html (SPA fallback).
- * With `proxyTo`, requests under /api, /auth and /__ are forwarded there instead.
- */
-export async function startStaticServer(dir: string, options: { proxyTo?: string } = {}): Promise<StaticServer> {
-  const root = path.resolve(dir)
-  const index = path.join(root, 'index.html')
-  if (!fs.existsSync(index)) throw new Error(`${root} has no index.html: build the H5 output first`)
-  const served: string[] = []
-  const proxyTarget = options.proxyTo ? new URL(options.proxyTo) : null
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url || '/', 'http://local')
-    if (proxyTarget && /^\/(api|auth|__)/.test(url.pathname)) {
-      const upstream = http.request({
-        host: proxyTarget.hostname,
-        port: proxyTarget.port,
-        method: req.method,
-        path: url.pathname + url.search,
-        headers: { ...req.headers, host: proxyTarget.host },
-      }, (up) => {
-        res.writeHead(up.statusCode || 502, up.headers)
-        up.pipe(res)
-      })
-      upstream.on('error', () => res.writeHead(502).end())
-      req.pipe(upstream)
-      return
-    }
-    let file = path.join(root, decodeURIComponent(url.pathname))
-    if (!file.startsWith(root)) {
-      res.writeHead(403).end()
-      return
-    }
-    if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      const asIndex = path.join(file, 'index.html')
-      file = fs.existsSync(asIndex) ? asIndex : index
-    }
-    served.push(path.relative(root, file))
-    res.writeHead(200, {
-      'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
-      'Cache-Control': 'no-store',
-    })
-    fs.createReadStream(file).pipe(res)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    served,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
-  }
-}
+// scripts/static-server.mjs: the same server `npm run playground` runs for a person.
+export { startStaticServer, type StaticServer } from '../../scripts/static-server.mjs'
 
 // ─── app handle ─────────────────────────────────────────────────────────────────────────
 export interface OpenH5Options {
