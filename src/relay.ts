@@ -1,5 +1,6 @@
 import { classifyAnswer, configError, guard, transient } from './classify.js'
 import { expiryDetector } from './detect.js'
+import { createEmitter } from './events.js'
 import { SessionExpiredError, TokenRelayError } from './errors.js'
 import { createFlights } from './flight.js'
 import type { TokenRelayOptions } from './options.js'
@@ -67,18 +68,8 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     logger = defaultLogger,
   } = options
   const allowed = allowList(baseURL, origins, logger)
-  const listeners: { [E in RelayEventName]?: ((payload: RelayEvents[E]) => void)[] } = {}
+  const { emit, on } = createEmitter(logger)
   let lastTransport: Transport | undefined
-
-  function emit<E extends RelayEventName>(name: E, payload: RelayEvents[E]): void {
-    for (const fn of listeners[name] || []) {
-      try {
-        fn(payload)
-      } catch (error) {
-        logger.warn('[tokenrelay] listener failed', error)
-      }
-    }
-  }
   const session = createSession({
     ...options,
     storage,
@@ -245,10 +236,6 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       if (!session.creds) throw session.ended || new SessionExpiredError()
       return { ...session.creds }
     },
-    on(event, listener) {
-      const list = (listeners[event] = listeners[event] || []) as (typeof listener)[]
-      list.push(listener)
-      return () => void list.splice(list.indexOf(listener) >>> 0, 1)
-    },
+    on,
   }
 }
