@@ -37,3 +37,10 @@ describe('src/ stays platform-free', () => {
     expect(PLATFORM_GLOBALS.filter((g) => new RegExp(`(?<![.\\w$])${g}(?![\\w$])\\s*[.(\\[]`).test(probe))).toEqual(['wx', 'window'])
   })
 })
+
+describe('src/ stays readable', () => {
+  // One room a file: a source past 250 lines is doing two jobs (ARCHITECTURE.md names the rooms).
+  it.each(sources)('%s has at most 250 lines', (file) => {
+    expect(readFileSync(join(srcDir, file), 'utf8').split('\n').length).toBeLessThanOrEqual(251)
+  })
+})
