@@ -20,10 +20,7 @@ function relativeUrlCheck(baseURL: string | undefined, report: Report, resolvesR
   return (url: string) => {
     if (said || typeof url !== 'string' || !RELATIVE.test(url) || resolvesRelative()) return
     said = true
-    report(
-      `[tokenrelay] relative URL '${url}' with no baseURL: a mini program cannot send it (request:fail invalid url), and refresh and login calls fail the same way. ` +
-        "Set baseURL in the install() options (e.g. baseURL: 'https://api.example.com'), or use absolute URLs.",
-    )
+    report(`[tokenrelay] relative URL '${url}' with no baseURL: mini programs cannot send it. Set baseURL in the install() options.`)
   }
 }
 

@@ -84,13 +84,13 @@ function fileApi(api: FileApi, imported: () => (o: Params) => TaroPromise) {
  * imports that install() cannot reach). Before install() (and after uninstall()) it is Taro's own.
  * @example import { uploadFile } from 'tokenrelay/taro'; await uploadFile({ url: '/avatar', filePath, name: 'file' })
  */
-export const uploadFile: typeof taroUploadFile = fileApi('uploadFile', () => taroUploadFile as never) as never
+export const uploadFile: typeof taroUploadFile = /* @__PURE__ */ fileApi('uploadFile', () => taroUploadFile as never) as never
 
 /**
  * `Taro.downloadFile` through the relay on every target, with or without tokenrelay/taro/plugin (see `uploadFile`).
  * @example import { downloadFile } from 'tokenrelay/taro'; const { tempFilePath } = await downloadFile({ url: '/report.pdf' })
  */
-export const downloadFile: typeof taroDownloadFile = fileApi('downloadFile', () => taroDownloadFile as never) as never
+export const downloadFile: typeof taroDownloadFile = /* @__PURE__ */ fileApi('downloadFile', () => taroDownloadFile as never) as never
 
 /** True on Taro's H5 target (`getEnv()` is 'WEB' there); false where Taro cannot tell. */
 function isH5(): boolean {
@@ -163,7 +163,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
 
     if (isH5() && !isRelayed(taroUploadFile)) {
       report(
-        "[tokenrelay] tokenrelay/taro on H5 without tokenrelay/taro/plugin: the H5 build compiles Taro.uploadFile() and Taro.downloadFile() in your code into direct imports that install() cannot reach, so they go out without the token and a 401 there is not refreshed (Taro.request is covered). Add the plugin to config/index.ts, or import { uploadFile, downloadFile } from 'tokenrelay/taro' and call those.",
+        "[tokenrelay] tokenrelay/taro on H5 without tokenrelay/taro/plugin: Taro.uploadFile()/downloadFile() go out without the token (the build makes them imports install() cannot reach). Add the plugin, or call uploadFile/downloadFile from 'tokenrelay/taro'.",
       )
     }
 

@@ -91,7 +91,7 @@ describe('taro h5, manual install() without the CLI plugin (Chromium, reference 
     const warnings = app.consoleMessages.filter((m) => m.includes(WARNING))
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/^warning: \[tokenrelay\] /)
-    expect(warnings[0]).toContain("import { uploadFile, downloadFile } from 'tokenrelay/taro'")
+    expect(warnings[0]).toContain("call uploadFile/downloadFile from 'tokenrelay/taro'")
   })
 
   test("uploadFile/downloadFile from tokenrelay/taro carry the token and are refreshed; Taro's own go out without it", async () => {

@@ -538,9 +538,8 @@ export function sharedAdapterTests(t: AdapterContext) {
     await t.settled(t.get('/api/relative'))
     await t.settled(t.get('/api/again'))
     expect(said(warn)).toEqual([
-      expect.stringMatching(/^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: a mini program cannot send it/),
+      expect.stringMatching(/^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: mini programs cannot send it\. Set baseURL in the install\(\) options\.$/),
     ])
-    expect(said(warn)[0]).toContain("Set baseURL in the install() options (e.g. baseURL: 'https://api.example.com')")
     t.relay.uninstall()
     // Absolute request URLs, a relative refresh URL: the refresh is named.
     const later = vi.fn()

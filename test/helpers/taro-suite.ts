@@ -360,7 +360,7 @@ export function sharedTaroTests(t: TaroContext) {
     await t.settled(t.get('/api/relative'))
     await t.settled(t.get('/api/again'))
     const said = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('relative URL'))
-    expect(said).toEqual([expect.stringMatching(/^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: a mini program cannot send it/)])
+    expect(said).toEqual([expect.stringMatching(/^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: mini programs cannot send it\. Set baseURL in the install\(\) options\.$/)])
   })
 
   it('a failing navigation is reported, not left as an unhandled rejection', async () => {
