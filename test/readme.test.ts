@@ -25,6 +25,8 @@ function diagnostics(files: string[]): string[] {
     typeRoots: [join(root, 'node_modules/@types'), join(root, 'node_modules')],
     baseUrl: root,
     paths: {
+      // The repo root holds subpath stubs (react/, taro/…): without this, baseUrl would resolve React to ours.
+      react: ['node_modules/@types/react'],
       tokenrelay: ['src/index.ts'],
       'tokenrelay/taro/plugin': ['platforms/taro/plugin.ts'],
       'tokenrelay/uniapp/vite': ['platforms/uniapp/vite.ts'],
