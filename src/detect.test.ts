@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bearerError, expiryDetector, parseBody, pick } from './detect.js'
+import { bearerError, expiryDetector, headerOf, parseBody, pick } from './detect.js'
 
 describe('expiryDetector', () => {
   it('defaults to status 401 only', () => {
@@ -55,5 +55,38 @@ describe('helpers', () => {
     expect(parseBody('plain')).toBe('plain')
     expect(pick({ a: { b: 0 } }, 'a.b')).toBe(0)
     expect(pick('str', 'length')).toBeUndefined()
+  })
+})
+
+describe('parseBody reads only strings that look like JSON objects or arrays', () => {
+  it('leaves everything else as it is', () => {
+    const notAString = ['{"a":1}'] // String() of it would parse
+    expect(parseBody(notAString)).toBe(notAString)
+    expect(parseBody('"{quoted}"')).toBe('"{quoted}"') // JSON, but a string literal, not a body
+    expect(parseBody('{broken')).toBe('{broken')
+  })
+})
+
+describe('headerOf', () => {
+  it('finds a header by case-insensitive name in a plain object or a fetch-style Headers', () => {
+    expect(headerOf({ statusCode: 200, header: { 'X-Other': 'no', 'Retry-After': '2' } }, 'retry-after')).toBe('2')
+    expect(headerOf({ statusCode: 200, header: { 'Retry-After': 5 as never } }, 'retry-after')).toBe('5')
+    expect(headerOf({ statusCode: 200, header: new Headers({ 'Retry-After': '3' }) as never }, 'retry-after')).toBe('3')
+  })
+
+  it('is undefined when the header is absent or empty-valued', () => {
+    expect(headerOf({ statusCode: 200 }, 'retry-after')).toBeUndefined()
+    expect(headerOf({ statusCode: 200, header: { 'X-Other': 'no' } }, 'retry-after')).toBeUndefined()
+    expect(headerOf({ statusCode: 200, header: { 'Retry-After': null as never } }, 'retry-after')).toBeUndefined()
+    expect(headerOf({ statusCode: 200, header: new Headers() as never }, 'retry-after')).toBeUndefined()
+  })
+})
+
+describe('body codes', () => {
+  it('a body without the code never matches, whatever the code list holds', () => {
+    const expired = expiryDetector({ codes: ['undefined', 'null'] })
+    expect(expired({ statusCode: 200, data: { message: 'ok' } })).toBe(false)
+    expect(expired({ statusCode: 200, data: { code: null } })).toBe(false)
+    expect(expired({ statusCode: 200, data: { code: 'null' } })).toBe(true)
   })
 })

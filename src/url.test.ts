@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createTokenRelay } from './relay.js'
 import type { RelayRequest } from './types.js'
 import { originOf, resolveURL } from './url.js'
@@ -18,6 +18,16 @@ describe('originOf', () => {
     ['/relative', null],
     ['api/x', null],
     ['https:///nohost', null],
+    ['ws://api.example.com:80/socket', 'ws://api.example.com'],
+    ['wss://api.example.com:443/socket', 'wss://api.example.com'],
+    ['https://api.example.com:80/', 'https://api.example.com:80'],
+    ['https://%61pi.example.com/', 'https://api.example.com'], // percent-decoded, like browsers do
+    ['https://api%2Fevil.com/', null], // decodes to a host a WHATWG parser refuses
+    ['https://api%40evil.com/', null],
+    ['https://api%20evil.com/', null],
+    ['https://api%zz.com/', null], // not decodable
+    ['/go?to=https://evil.com/', null], // relative, whatever its query holds
+    ['x/https://evil.com/', null], // a scheme has no `/`
   ])('%s → %s', (url, origin) => {
     expect(originOf(url)).toBe(origin)
   })
@@ -31,8 +41,27 @@ describe('resolveURL', () => {
     ['//cdn.test/x', 'https://a.test/v1', 'https://cdn.test/x'],
     ['https://b.test/x', 'https://a.test', 'https://b.test/x'],
     ['/users', undefined, '/users'],
+    ['users', 'https://a.test/v1//', 'https://a.test/v1/users'],
+    ['.//users', 'https://a.test/v1', 'https://a.test/v1/users'],
+    ['users/1', 'https://a.test/v1', 'https://a.test/v1/users/1'],
+    ['/users', '/api', '/api/users'], // a base without an origin (H5 page-relative)
+    ['v2/items:batch', 'https://a.test/api', 'https://a.test/api/v2/items:batch'], // a colon after a `/` is no scheme
   ])('%s against %s → %s', (url, base, out) => {
     expect(resolveURL(url, base)).toBe(out)
+  })
+})
+
+describe('allow-list without baseURL or origins', () => {
+  it('warns at the first URL it judges, and only then', () => {
+    const warn = vi.fn()
+    const relay = createTokenRelay({ logger: { log() {}, warn } })
+    expect(warn).not.toHaveBeenCalled()
+    expect(relay.isAllowed('https://a.test/x')).toBe(true)
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn).toHaveBeenCalledWith('[tokenrelay] no baseURL or origins: the token goes to every host')
+    expect(relay.isAllowed('https://b.test/y')).toBe(true)
+    expect(relay.isAllowed('/z')).toBe(true)
+    expect(warn).toHaveBeenCalledTimes(1)
   })
 })
 
