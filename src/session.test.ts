@@ -2,8 +2,9 @@
 // misbehaves. Each block names the SECURITY.md promise it proves.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { API, fakeBackend, memoryStore, settleAll } from '../test/helpers/fake-backend.js'
-import { createTokenRelay, decodeJwt } from './index.js'
+import { SessionExpiredError, createTokenRelay, decodeJwt } from './index.js'
 import type { Credentials, RelayRequest, TokenRelayOptions, TokenStorage } from './index.js'
+import { readCredentials } from './session.js'
 
 const get = (path: string, extra: Partial<RelayRequest> = {}): RelayRequest => ({ url: `${API}${path}`, method: 'GET', ...extra })
 const quiet = { log() {}, warn() {} }
@@ -310,5 +311,244 @@ describe('no refresh path', () => {
     await expect(relay.send(get('/api/x'), backend.transport)).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
     expect(backend.state.hits).toEqual([])
     expect(onSessionExpired).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('readCredentials: what is adopted, field by field', () => {
+  it.each([
+    [null, 'no credentials (received null)'],
+    [undefined, 'no credentials (received undefined)'],
+    ['at-1', 'no credentials (received string)'],
+    [{}, 'no accessToken (received keys: none)'],
+    [{ token: 'x', user: 1 }, 'no accessToken (received keys: token, user)'],
+  ])('%j: %s', (value, problem) => {
+    expect(readCredentials(value)).toBe(problem)
+  })
+
+  it('keeps only the fields given (no undefined keys), snake_case or camelCase', () => {
+    expect(readCredentials({ accessToken: 'a' })).toStrictEqual({ accessToken: 'a' })
+    expect(readCredentials({ access_token: 'a', refresh_token: 'r', expires_in: '60' })).toStrictEqual({
+      accessToken: 'a',
+      refreshToken: 'r',
+      expiresIn: 60,
+    })
+    expect(readCredentials({ accessToken: 'a', expiresAt: 5 })).toStrictEqual({ accessToken: 'a', expiresAt: 5 })
+  })
+
+  it.each([null, 'soon', {}])('an expiresIn of %j is left out, not read as 0 or NaN', (expiresIn) => {
+    expect(readCredentials({ accessToken: 'a', expiresIn })).toStrictEqual({ accessToken: 'a' })
+  })
+
+  it('adopted credentials and the change event carry no undefined keys either', async () => {
+    const changes: unknown[] = []
+    const relay = createTokenRelay({ baseURL: API, logger: quiet })
+    relay.on('change', ({ credentials }) => changes.push(credentials))
+    await relay.setCredentials({ accessToken: 'a' })
+    expect(relay.getCredentials()).toStrictEqual({ accessToken: 'a' })
+    await relay.clear()
+    expect(changes).toStrictEqual([{ accessToken: 'a' }, null])
+  })
+})
+
+describe('token claims', () => {
+  it('a token whose claims have no exp has no expiry (not NaN)', async () => {
+    const relay = createTokenRelay({ baseURL: API, logger: quiet, decodeToken: () => ({ sub: 'alice', iat: 1 }) })
+    await relay.setCredentials({ accessToken: 'opaque-to-us' })
+    expect(relay.getCredentials()).toStrictEqual({ accessToken: 'opaque-to-us' })
+  })
+
+  it('a refresh answer that is a JWT is timed from its lifetime on arrival, like setCredentials', async () => {
+    const now = 5_000_000_000_000 // the device clock, far from the server's
+    const clock = { now: () => now, setTimeout, clearTimeout } as never
+    const token = jwt({ iat: 1_000, exp: 1_000 + 600 })
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      clock,
+      decodeToken: decodeJwt,
+      refresh: async () => ({ accessToken: token }),
+    })
+    await relay.setCredentials({ accessToken: 'old', refreshToken: 'rt' })
+    await relay.refresh()
+    expect(relay.getCredentials()?.expiresAt).toBe(now + 600_000)
+  })
+
+  it('a stored JWT is timed from its exp, not as if it had just arrived', async () => {
+    const now = Date.now()
+    const stale = jwt({ iat: Math.floor(now / 1000) - 7200, exp: Math.floor(now / 1000) - 3600 }) // expired an hour ago
+    const storage = memoryStore()
+    storage.data.set('tokenrelay', JSON.stringify({ accessToken: stale, refreshToken: 'rt' }))
+    const refresh = vi.fn(async () => ({ accessToken: 'fresh', expiresIn: 60 }))
+    const sent: string[] = []
+    const relay = createTokenRelay({ baseURL: API, logger: quiet, storage, decodeToken: decodeJwt, refresh })
+    await relay.send(get('/api/x'), async (req) => (sent.push(String(req.header?.Authorization)), { statusCode: 200 }))
+    expect(refresh).toHaveBeenCalledTimes(1)
+    expect(sent).toEqual(['Bearer fresh'])
+  })
+
+  it('a sub that is not a string (RFC 7519: StringOrURI) never switches the account', async () => {
+    let sub: unknown = 1
+    const relay = createTokenRelay({ baseURL: API, logger: quiet, decodeToken: () => ({ sub }) as never })
+    await relay.setCredentials({ accessToken: 'one' })
+    let resolve!: (response: { statusCode: number }) => void
+    const sent: unknown[] = []
+    const transport = (req: RelayRequest) => (
+      sent.push(req.header?.Authorization),
+      sent.length === 1 ? new Promise<{ statusCode: number }>((r) => (resolve = r)) : Promise.resolve({ statusCode: 200 })
+    )
+    const pending = relay.send(get('/api/x'), transport)
+    await vi.waitUntil(() => resolve)
+    sub = 2
+    await relay.setCredentials({ accessToken: 'two' })
+    resolve({ statusCode: 401 })
+    // Same account: the late 401 for the old token is replayed with the new one.
+    await expect(pending).resolves.toMatchObject({ statusCode: 200 })
+    expect(sent).toEqual(['Bearer one', 'Bearer two'])
+  })
+})
+
+describe('session ids never repeat', () => {
+  /** A transport whose answers the test releases one by one, recording the token of each request. */
+  function heldTransport() {
+    const sent: string[] = []
+    const held: ((status: number) => void)[] = []
+    const transport = (req: RelayRequest) =>
+      new Promise<{ statusCode: number }>((resolve) => {
+        sent.push(String(req.header?.Authorization))
+        held.push((statusCode) => resolve({ statusCode }))
+      })
+    return { sent, held, transport }
+  }
+
+  it('a request of the session after a logout is still bound to it: logged out again, its 401 is never replayed with the next token', async () => {
+    const relay = createTokenRelay({ baseURL: API, logger: quiet })
+    const { sent, held, transport } = heldTransport()
+    await relay.setCredentials({ accessToken: 'A' })
+    await relay.clear()
+    await relay.setCredentials({ accessToken: 'B' })
+    const pending = relay.send(get('/api/x'), transport)
+    await vi.waitUntil(() => held.length === 1)
+    await relay.clear()
+    await relay.setCredentials({ accessToken: 'C' })
+    held[0](401)
+    await expect(pending).rejects.toMatchObject({ code: 'LOGGED_OUT' })
+    expect(sent).toEqual(['Bearer B'])
+  })
+
+  it('the same after an account switch (by sub) and a logout', async () => {
+    const relay = createTokenRelay({ baseURL: API, logger: quiet, decodeToken: decodeJwt })
+    const { sent, held, transport } = heldTransport()
+    const alice = jwt({ sub: 'alice' })
+    await relay.setCredentials({ accessToken: alice })
+    const pending = relay.send(get('/api/x'), transport)
+    await vi.waitUntil(() => held.length === 1)
+    await relay.setCredentials({ accessToken: jwt({ sub: 'bob' }) })
+    await relay.clear()
+    const carol = jwt({ sub: 'carol' })
+    await relay.setCredentials({ accessToken: carol })
+    held[0](401)
+    await expect(pending).rejects.toMatchObject({ code: 'LOGGED_OUT' })
+    expect(sent).toEqual([`Bearer ${alice}`])
+  })
+})
+
+describe('expiry boundaries', () => {
+  function clocked(options: TokenRelayOptions = {}) {
+    let now = 1_000_000
+    const clock = { now: () => now, setTimeout, clearTimeout } as never
+    const reasons: string[] = []
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      clock,
+      refreshAheadMs: 10_000,
+      refresh: async () => ({ accessToken: 'new', expiresIn: 3600 }),
+      ...options,
+    })
+    relay.on('refresh:start', ({ reason }) => reasons.push(reason))
+    return { relay, reasons, at: (t: number) => (now = t) }
+  }
+  const ok = async () => ({ statusCode: 200 })
+
+  it('at the expiry instant the token counts as expired', async () => {
+    const { relay, reasons, at } = clocked()
+    await relay.setCredentials({ accessToken: 'a', refreshToken: 'rt', expiresAt: 1_100_000 })
+    at(1_100_000)
+    await relay.send(get('/api/x'), ok)
+    expect(reasons).toEqual(['expired'])
+  })
+
+  it('at the first instant of the refresh-ahead window the request waits for a refresh', async () => {
+    const { relay, reasons, at } = clocked()
+    await relay.setCredentials({ accessToken: 'a', refreshToken: 'rt', expiresAt: 1_100_000 })
+    at(1_090_000)
+    await relay.send(get('/api/x'), ok)
+    expect(reasons).toEqual(['ahead'])
+  })
+})
+
+describe('storage and callbacks that fail', () => {
+  it('a stored value that is already an object (storage that parses for you) is adopted', async () => {
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      storage: { get: () => ({ accessToken: 'stored' }) as never, set() {}, remove() {} },
+    })
+    await relay.ready
+    expect(relay.getCredentials()).toStrictEqual({ accessToken: 'stored' })
+  })
+
+  it('a storage.remove that never settles is named in the warning and the error event', async () => {
+    const warn = vi.fn()
+    const errors: unknown[] = []
+    const relay = createTokenRelay({
+      baseURL: API,
+      storage: { get: () => undefined, set() {}, remove: () => new Promise<void>(() => {}) },
+      storageTimeoutMs: 10,
+      logger: { log() {}, warn },
+    })
+    relay.on('error', ({ error }) => errors.push(error))
+    await relay.setCredentials({ accessToken: 'a' })
+    await relay.clear()
+    expect(String(warn.mock.calls[0][0])).toMatch(/storage\.remove did not settle within 10 ms/)
+    expect(errors).toHaveLength(1)
+    expect(String((errors[0] as Error).message)).toMatch(/storage\.remove did not settle/)
+  })
+
+  it('a throwing decodeToken is reported with a message saying what happens', async () => {
+    const errors: { message: string }[] = []
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      decodeToken: () => {
+        throw new Error('bad')
+      },
+    })
+    relay.on('error', ({ error }) => errors.push(error as never))
+    await relay.setCredentials({ accessToken: 'a' })
+    expect(errors.map((e) => e.message)).toEqual(['[tokenrelay] decodeToken threw: the token is treated as opaque'])
+  })
+
+  it('an onSessionExpired that throws is reported; the waiter still gets SESSION_EXPIRED and the event its error', async () => {
+    const boom = new Error('navigation failed')
+    const refused = new SessionExpiredError('refused')
+    const errors: unknown[] = []
+    const expired: unknown[] = []
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      refresh: async () => {
+        throw refused
+      },
+      onSessionExpired: () => {
+        throw boom
+      },
+    })
+    relay.on('error', ({ error }) => errors.push(error))
+    relay.on('session-expired', ({ error }) => expired.push(error))
+    await relay.setCredentials({ accessToken: 'a', refreshToken: 'rt', expiresIn: 0 })
+    await expect(relay.send(get('/api/x'), async () => ({ statusCode: 200 }))).rejects.toBe(refused)
+    expect(errors).toEqual([boom])
+    expect(expired).toEqual([refused])
   })
 })
