@@ -304,3 +304,154 @@ describe('refresh answers of the wrong shape', () => {
     expect(relay.getCredentials()?.accessToken).toBe('at-1')
   })
 })
+
+describe('the flight against its own clock, epochs and events', () => {
+  /** A clock over fake timers that counts the timers still pending. */
+  function countingClock() {
+    const pending = new Set<unknown>()
+    const clock: Clock = {
+      now: () => Date.now(),
+      setTimeout: (fn, ms) => {
+        const id = setTimeout(() => (pending.delete(id), fn()), ms)
+        pending.add(id)
+        return id
+      },
+      clearTimeout: (id) => (pending.delete(id), clearTimeout(id as never)),
+    }
+    return { clock, pending }
+  }
+
+  it('a refresh that hangs fails with REFRESH_TIMEOUT naming the bound', async () => {
+    vi.useFakeTimers()
+    const { relay, backend } = setup({ refresh: () => new Promise<never>(() => {}), refreshTimeoutMs: 50, retry: { attempts: 0 } })
+    await relay.setCredentials(backend.login())
+    const done = relay.refresh().catch((e) => e)
+    await vi.advanceTimersByTimeAsync(50)
+    expect(await done).toMatchObject({ code: 'REFRESH_TIMEOUT', message: 'no answer within 50 ms', transient: true })
+  })
+
+  it('leaves no timeout pending once the refresh answered, either way', async () => {
+    vi.useFakeTimers()
+    const { clock, pending } = countingClock()
+    const { relay, backend } = setup({ clock, retry: { attempts: 0 } })
+    await relay.setCredentials(backend.login())
+    await relay.refresh()
+    expect(pending.size).toBe(0)
+    backend.state.refreshFaults.push('invalid_grant')
+    await relay.refresh().catch(() => {})
+    expect(pending.size).toBe(0)
+  })
+
+  it('new credentials set as the refresh starts: the refresh is never called (it would present a retired token)', async () => {
+    const refresh = vi.fn(async () => ({ accessToken: 'from-refresh' }))
+    const relay = createTokenRelay({ baseURL: API, refresh, logger: quiet })
+    await relay.setCredentials({ accessToken: 'a', refreshToken: 'rt-a' })
+    relay.on('refresh:start', () => void relay.setCredentials({ accessToken: 'b', refreshToken: 'rt-b' }))
+    await relay.refresh()
+    expect(refresh).not.toHaveBeenCalled()
+    expect(relay.getCredentials()).toMatchObject({ accessToken: 'b', refreshToken: 'rt-b' })
+  })
+
+  it('logged out while backing off between tries: no retry', async () => {
+    vi.useFakeTimers()
+    const { relay, backend } = setup({ retry: { attempts: 2, backoffMs: 100 } })
+    await relay.setCredentials(backend.login())
+    backend.state.refreshFaults.push('503', '503')
+    const done = relay.refresh().catch((e) => e)
+    await vi.advanceTimersByTimeAsync(10) // the first try failed; backing off
+    expect(backend.state.refreshCalls).toBe(1)
+    await relay.clear()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(backend.state.refreshCalls).toBe(1)
+    expect(await done).toMatchObject({ code: 'LOGGED_OUT' })
+  })
+
+  it('a refresh that fails for a transient reason never falls back to login', async () => {
+    const backend = fakeBackend()
+    const login = vi.fn(backend.silentLogin)
+    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, login, transport: backend.transport, logger: quiet, retry: { attempts: 1, backoffMs: 1 } })
+    await relay.setCredentials(backend.login())
+    backend.state.refreshFaults.push('503', '503')
+    await expect(relay.refresh()).rejects.toMatchObject({ code: 'REFRESH_FAILED', transient: true })
+    expect(login).not.toHaveBeenCalled()
+    expect(relay.getCredentials()?.accessToken).toBe('at-1')
+  })
+
+  it('a refusal that arrives after clear() does not start a login', async () => {
+    const backend = fakeBackend()
+    const login = vi.fn(backend.silentLogin)
+    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, login, transport: backend.transport, logger: quiet })
+    await relay.setCredentials(backend.login())
+    backend.state.refreshFaults.push('invalid_grant')
+    const release = backend.hold('/auth/refresh')
+    const done = relay.refresh().catch((e) => e)
+    await vi.waitUntil(() => relay.refreshing)
+    await relay.clear()
+    release()
+    expect(await done).toMatchObject({ code: 'LOGGED_OUT' })
+    await new Promise((r) => setTimeout(r, 5))
+    expect(login).not.toHaveBeenCalled()
+    expect(backend.state.loginCalls).toBe(0)
+  })
+
+  it('refresh:start names the reason and the strategy, login included', async () => {
+    const backend = fakeBackend()
+    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, login: backend.silentLogin, transport: backend.transport, logger: quiet })
+    const starts: unknown[] = []
+    relay.on('refresh:start', (payload) => starts.push(payload))
+    await relay.setCredentials(backend.login())
+    backend.state.refreshFaults.push('invalid_grant')
+    await relay.refresh()
+    expect(starts).toEqual([
+      { reason: 'manual', strategy: 'refresh' },
+      { reason: 'manual', strategy: 'login' },
+    ])
+  })
+
+  it('a flight overtaken by setCredentials() does not end the next one when it finishes: callers still join the next', async () => {
+    const gates: (() => void)[] = []
+    let calls = 0
+    const refresh = async () => {
+      const n = ++calls
+      await new Promise<void>((open) => gates.push(open))
+      return { accessToken: `from-refresh-${n}`, refreshToken: `rt-${n}` }
+    }
+    const relay = createTokenRelay({ baseURL: API, refresh, logger: quiet })
+    await relay.setCredentials({ accessToken: 'a', refreshToken: 'rt-a' })
+    const first = relay.refresh()
+    await vi.waitUntil(() => gates.length === 1)
+    await relay.setCredentials({ accessToken: 'b', refreshToken: 'rt-b' })
+    await first
+    const second = relay.refresh()
+    await vi.waitUntil(() => gates.length === 2)
+    gates[0]() // the overtaken flight finishes now
+    await new Promise((r) => setTimeout(r, 5))
+    expect(relay.refreshing).toBe(true)
+    const third = relay.refresh() // joins the second flight
+    gates[1]()
+    await expect(Promise.all([second, third])).resolves.toEqual([
+      expect.objectContaining({ accessToken: 'from-refresh-2' }),
+      expect.objectContaining({ accessToken: 'from-refresh-2' }),
+    ])
+    expect(calls).toBe(2)
+  })
+})
+
+describe('circuit breaker edges', () => {
+  it('a refresh exactly windowMs after the last one is outside the window', async () => {
+    let now = 1_000_000
+    const clock: Clock = { now: () => now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (id) => clearTimeout(id as never) }
+    const { relay, backend } = setup({ clock, circuit: { maxRefreshes: 1, windowMs: 60_000 } })
+    await relay.setCredentials(backend.login())
+    await relay.refresh()
+    now += 60_000
+    await expect(relay.refresh()).resolves.toMatchObject({ accessToken: 'at-3' })
+  })
+
+  it('tripping names the limit and the window', async () => {
+    const { relay, backend } = setup({ circuit: { maxRefreshes: 1, windowMs: 60_000 } })
+    await relay.setCredentials(backend.login())
+    await relay.refresh()
+    await expect(relay.refresh()).rejects.toMatchObject({ code: 'SESSION_EXPIRED', message: 'more than 1 refreshes in 60000 ms' })
+  })
+})
