@@ -33,14 +33,16 @@ if (relay) {
   })
   relay.on('refresh:failure', ({ error }) => push(`refresh failed: ${error.code}`))
   relay.on('session-expired', () => push('session ended: to the login page'))
+  let quiet: ReturnType<typeof setTimeout> | undefined
   relay.on('replay', () => {
-    // One line per burst: the replays after one refresh start together.
-    if (replays++ === 0) {
-      setTimeout(() => {
-        push(`${replays} expired calls replayed with the new token`)
-        replays = 0
-      }, 0)
-    }
+    // One line per burst, said once no replay came for 100 ms: a late 401 (a slow upload's) replays a little
+    // after the others.
+    replays++
+    clearTimeout(quiet)
+    quiet = setTimeout(() => {
+      push(`${replays} expired calls replayed with the new token`)
+      replays = 0
+    }, 100)
   })
 } else {
   push('tokenrelay is not installed: check tokenrelay/taro/plugin in config/index.ts')
