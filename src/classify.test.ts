@@ -63,7 +63,7 @@ describe('classifyAnswer', () => {
       throw boom
     }
     expect(() => classifyAnswer(answer(200), 'r', NOW, thrower, request)).toThrow(
-      expect.objectContaining({ code: 'CONFIG_ERROR', cause: boom }),
+      expect.objectContaining({ code: 'CONFIG_ERROR', cause: boom, message: '[tokenrelay] isExpired threw: boom' }),
     )
   })
 
@@ -81,6 +81,9 @@ describe('classifyAnswer', () => {
     ['a date already past', new Date(NOW - 5000).toUTCString(), undefined],
     ['a negative number', '-5', undefined],
     ['a number with a unit', '5s', undefined],
+    ['several digits', '120', 120_000],
+    ['a signed number (not delay-seconds)', '+5', undefined],
+    ['an exponent (not delay-seconds)', '5e3', undefined],
     ['garbage', 'soon', undefined],
   ])('Retry-After as %s: %j waits %s ms', (_, value, ms) => {
     const error = classify(answer(503, undefined, { 'Retry-After': value }))
@@ -113,6 +116,7 @@ describe('classifyError', () => {
     ['a status of 0 (no answer)', { status: 0, message: 'network down' }],
     ['a status that is not a number', { status: '401', message: 'network down' }],
     ['a response that is not an object', { response: 'oops', message: 'network down' }],
+    ['a function, whatever it carries', Object.assign(() => {}, { status: 401, message: 'network down' })],
   ])('without a usable status (%s) it is a transient failure', (_, error) => {
     expect(classifyError(error, NOW)).toMatchObject({
       code: 'REFRESH_FAILED',

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { API, fakeBackend, memoryStore, settleAll } from '../test/helpers/fake-backend.js'
 import { SessionExpiredError, TokenRelayError, createTokenRelay, debugTimeline, isTokenRelayError } from './index.js'
-import type { RelayRequest, TokenRelayOptions } from './index.js'
+import type { Credentials, RefreshContext, RelayRequest, TokenRelayOptions } from './index.js'
 
 const get = (path: string, extra: Partial<RelayRequest> = {}): RelayRequest => ({ url: `${API}${path}`, method: 'GET', ...extra })
 
@@ -754,5 +754,233 @@ describe('API', () => {
     expect(isTokenRelayError({ ...e, __tokenRelayError: true, code: 'ABORTED' }, 'ABORTED')).toBe(true)
     expect(isTokenRelayError(new Error('x'))).toBe(false)
     expect(new SessionExpiredError().code).toBe('SESSION_EXPIRED')
+  })
+})
+
+describe('the request loop, edge by edge', () => {
+  const quiet = { log() {}, warn() {} }
+
+  it('refresh gets a copy of the credentials (null before a login), and ctx.request marks its call auth: false', async () => {
+    const backend = fakeBackend()
+    const contexts: unknown[] = []
+    const seen: RelayRequest[] = []
+    const transport = (req: RelayRequest) => (seen.push(req), backend.transport(req))
+    const relay = createTokenRelay({
+      baseURL: API,
+      transport,
+      logger: quiet,
+      retry: { attempts: 0 },
+      refresh: async (ctx) => {
+        contexts.push({ ...ctx.credentials })
+        ;(ctx.credentials as { accessToken: string }).accessToken = 'changed by the app'
+        await ctx.request({ url: '/auth/refresh', method: 'POST', data: { refreshToken: 'not-it' } }) // answered 400 invalid_grant
+        return {} as Credentials
+      },
+      login: async (ctx) => (contexts.push(ctx.credentials), backend.silentLogin(ctx)),
+    })
+    await relay.refresh() // logged out: login
+    await relay.refresh() // refused: falls back to login, which sees the credentials as they were
+    const at1 = { accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: expect.any(Number) }
+    expect(contexts).toEqual([null, at1, at1])
+    expect(seen.map((r) => [r.url, r.auth])).toEqual([
+      [`${API}/auth/login`, false],
+      [`${API}/auth/refresh`, false],
+      [`${API}/auth/login`, false],
+    ])
+  })
+
+  it("the app changing ctx.credentials leaves the relay's own untouched", async () => {
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      retry: { attempts: 0 },
+      refresh: async (ctx) => {
+        ;(ctx.credentials as { accessToken: string }).accessToken = 'changed by the app'
+        throw new Error('offline')
+      },
+    })
+    await relay.setCredentials({ accessToken: 'mine', refreshToken: 'rt' })
+    await expect(relay.refresh()).rejects.toMatchObject({ code: 'REFRESH_FAILED' })
+    expect(relay.getCredentials()?.accessToken).toBe('mine')
+  })
+
+  it('ctx.request with no transport yet: REFRESH_FAILED saying where to pass one, not retried', async () => {
+    const refresh = vi.fn(async ({ request }: RefreshContext) => (await request({ url: '/auth/refresh' })).data as Credentials)
+    const relay = createTokenRelay({ baseURL: API, refresh, logger: quiet })
+    await relay.setCredentials({ accessToken: 'a', refreshToken: 'rt' })
+    await expect(relay.refresh()).rejects.toMatchObject({
+      code: 'REFRESH_FAILED',
+      transient: false,
+      message: 'no transport: pass `transport` to createTokenRelay',
+    })
+    expect(refresh).toHaveBeenCalledTimes(1)
+  })
+
+  it('ctx.request that fails on the network is transient, names the URL and keeps the cause', async () => {
+    const down = new Error('request:fail')
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      retry: { attempts: 0 },
+      transport: async () => Promise.reject(down),
+      refresh: async ({ request }) => (await request({ url: '/auth/refresh' })).data as Credentials,
+    })
+    await relay.setCredentials({ accessToken: 'a', refreshToken: 'rt' })
+    await expect(relay.refresh()).rejects.toMatchObject({ code: 'REFRESH_FAILED', transient: true, message: `${API}/auth/refresh failed`, cause: down })
+  })
+
+  it('requests queued behind an expiry refresh that fails transiently reject with it and are never sent', async () => {
+    const { backend, relay, send } = setup({ retry: { attempts: 0 } })
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    backend.state.refreshFaults.push('503')
+    const release = backend.hold('/auth/refresh')
+    const trigger = send(get('/api/trigger'))
+    await vi.waitUntil(() => relay.refreshing)
+    const queued = send(get('/api/queued'))
+    release()
+    await expect(trigger).rejects.toMatchObject({ code: 'REFRESH_FAILED', transient: true })
+    await expect(queued).rejects.toMatchObject({ code: 'REFRESH_FAILED', transient: true })
+    expect(backend.state.hits.filter((h) => h.url === '/api/queued')).toEqual([])
+  })
+
+  it('near expiry with a refresh strategy but no refresh token (and no login): sent as is, no refresh', async () => {
+    let now = 1_000_000
+    const clock = { now: () => now, setTimeout, clearTimeout } as never
+    const refresh = vi.fn()
+    const relay = createTokenRelay({ baseURL: API, logger: quiet, clock, refresh })
+    await relay.setCredentials({ accessToken: 'a', expiresIn: 100 })
+    now += 90_000
+    await expect(relay.send(get('/api/x'), async () => ({ statusCode: 200 }))).resolves.toMatchObject({ statusCode: 200 })
+    expect(refresh).not.toHaveBeenCalled()
+    expect(relay.getCredentials()?.accessToken).toBe('a')
+  })
+
+  it('a transport that throws, on a request without a signal, rejects with what it threw', async () => {
+    const down = new Error('request:fail timeout')
+    const relay = createTokenRelay({ baseURL: API, logger: quiet })
+    await expect(relay.send(get('/api/x'), async () => Promise.reject(down))).rejects.toBe(down)
+  })
+
+  it("a 401 that arrives after an account switch (by sub) rejects LOGGED_OUT, names why, and is no replay", async () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+    const jwt = (claims: object) => `${b64({ alg: 'none' })}.${b64(claims)}.sig`
+    const relay = createTokenRelay({ baseURL: API, logger: quiet, decodeToken: (t) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()) })
+    const replays = vi.fn()
+    relay.on('replay', replays)
+    await relay.setCredentials({ accessToken: jwt({ sub: 'alice' }) })
+    let answer!: (r: { statusCode: number }) => void
+    const pending = relay.send(get('/api/x'), () => new Promise((r) => (answer = r)))
+    await vi.waitUntil(() => answer)
+    await relay.setCredentials({ accessToken: jwt({ sub: 'bob' }) })
+    answer({ statusCode: 401 })
+    await expect(pending).rejects.toMatchObject({ code: 'LOGGED_OUT', message: 'the session this request started in has ended' })
+    expect(replays).not.toHaveBeenCalled()
+  })
+
+  it('a request that went out logged out and came back in a later session is bound to that session', async () => {
+    const backend = fakeBackend()
+    const sent: (string | undefined)[] = []
+    let answer!: (r: { statusCode: number }) => void
+    const transport = (req: RelayRequest) => {
+      sent.push(req.header?.Authorization)
+      return sent.length === 1 ? new Promise<{ statusCode: number }>((r) => (answer = r)) : backend.transport(req)
+    }
+    // Logged in by the app itself after the request was sent: it went out with its token.
+    const relay = createTokenRelay({ baseURL: API, logger: quiet })
+    await relay.setCredentials({ accessToken: 'first' })
+    await relay.clear()
+    await relay.setCredentials({ accessToken: 'second' })
+    const pending = relay.send(get('/api/x'), transport)
+    await vi.waitUntil(() => answer)
+    await relay.clear()
+    await relay.setCredentials({ accessToken: 'third' })
+    answer({ statusCode: 401 })
+    await expect(pending).rejects.toMatchObject({ code: 'LOGGED_OUT' })
+    expect(sent).toEqual(['Bearer second'])
+  })
+
+  it('a request sent logged out is bound to the session it first goes out in (after a login)', async () => {
+    const backend = fakeBackend()
+    const sent: (string | undefined)[] = []
+    let answer!: (r: { statusCode: number }) => void
+    const transport = (req: RelayRequest) => {
+      if (!req.url.endsWith('/api/x')) return backend.transport(req)
+      sent.push(req.header?.Authorization)
+      return sent.length === 1 ? new Promise<{ statusCode: number }>((r) => (answer = r)) : backend.transport(req)
+    }
+    const relay = createTokenRelay({ baseURL: API, logger: quiet, login: backend.silentLogin, transport })
+    const pending = relay.send(get('/api/x'), transport) // logs in first, then goes out with at-1
+    await vi.waitUntil(() => answer)
+    await relay.clear()
+    await relay.setCredentials({ accessToken: 'someone-else' })
+    answer({ statusCode: 401 })
+    await expect(pending).rejects.toMatchObject({ code: 'LOGGED_OUT' })
+    expect(sent).toEqual(['Bearer at-1'])
+  })
+
+  it("a request sent logged out whose session ended meanwhile rejects with the session's end, without going out again", async () => {
+    const sent: (string | undefined)[] = []
+    let answer!: (r: { statusCode: number }) => void
+    const transport = (req: RelayRequest) => {
+      sent.push(req.header?.Authorization)
+      return sent.length === 1 ? new Promise<{ statusCode: number }>((r) => (answer = r)) : Promise.resolve({ statusCode: 401 })
+    }
+    const refused = new SessionExpiredError('refused')
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      refresh: async () => {
+        throw refused
+      },
+    })
+    const pending = relay.send(get('/api/x'), transport) // no credentials, no login: goes out without a token
+    await vi.waitUntil(() => answer)
+    await relay.setCredentials({ accessToken: 'a', refreshToken: 'rt' })
+    await relay.refresh().catch(() => {}) // refused: the session ends
+    answer({ statusCode: 401 })
+    await expect(pending).rejects.toBe(refused)
+    expect(sent).toEqual([undefined])
+  })
+
+  it('a request stamped while a login is due goes out once more after the login, with the token, spending no replay', async () => {
+    const backend = fakeBackend()
+    const replays = vi.fn()
+    const relay = createTokenRelay({ baseURL: API, logger: quiet, login: backend.silentLogin, transport: backend.transport, maxReplays: 0 })
+    relay.on('replay', replays)
+    const stamped = relay.stamp({ url: '/api/x' })
+    expect(stamped.version).toBe(-1)
+    const response = await backend.transport(stamped.request)
+    expect(response.statusCode).toBe(401)
+    await expect(relay.receive({ url: '/api/x' }, backend.transport, { ...stamped, response })).resolves.toMatchObject({ statusCode: 200 })
+    expect(backend.state.loginCalls).toBe(1)
+    expect(backend.state.hits.filter((h) => h.url === '/api/x').map((h) => h.token)).toEqual([undefined, 'at-1'])
+    expect(replays).not.toHaveBeenCalled()
+  })
+
+  it('REPLAY_LIMIT names the URL and the replays, and carries the last answer', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.state.alwaysExpired = true
+    const error = await send(get('/api/x')).catch((e) => e)
+    expect(error).toMatchObject({ code: 'REPLAY_LIMIT', message: `${API}/api/x still expired after 1 replay(s)`, cause: { statusCode: 401 } })
+  })
+
+  it('clear() rejects waiting requests with LOGGED_OUT saying so', async () => {
+    const { backend, relay, send } = setup()
+    await relay.setCredentials(backend.login())
+    backend.expireAll()
+    backend.hold('/auth/refresh')
+    const pending = send(get('/api/x'))
+    await vi.waitUntil(() => relay.refreshing)
+    await relay.clear()
+    await expect(pending).rejects.toMatchObject({ code: 'LOGGED_OUT', message: 'logged out' })
+  })
+
+  it('refresh() overtaken by clear() right after the refresh succeeded rejects LOGGED_OUT, never resolves empty credentials', async () => {
+    const { backend, relay } = setup()
+    await relay.setCredentials(backend.login())
+    relay.on('refresh:success', () => queueMicrotask(() => void relay.clear()))
+    await expect(relay.refresh()).rejects.toMatchObject({ code: 'LOGGED_OUT' })
   })
 })
