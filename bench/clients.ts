@@ -180,16 +180,16 @@ const alova: Library = {
       refreshTokenOnSuccess: {
         isExpired: (response: RelayResponse) => response.statusCode === 401,
         handler: async () => {
-          try {
-            const data = (await instance.Post('/auth/refresh', { refreshToken: store.refreshToken }, {
+          // The docs wrap this in a try/catch that redirects to the login page and rethrows; no page here.
+          const data = (await instance.Post(
+            '/auth/refresh',
+            { refreshToken: store.refreshToken },
+            {
               meta: { authRole: 'refreshToken' },
-            })) as Tokens
-            store.accessToken = data.accessToken
-            store.refreshToken = data.refreshToken
-          } catch (error) {
-            // The docs redirect to the login page here, then rethrow.
-            throw error
-          }
+            },
+          )) as Tokens
+          store.accessToken = data.accessToken
+          store.refreshToken = data.refreshToken
         },
       },
       assignToken: (method: Method) => {

@@ -16,7 +16,8 @@ const quick = process.argv.includes('--quick')
 const plan = quick ? QUICK_PLAN : FULL_PLAN
 
 function version(pkg: string): string {
-  const url = pkg === 'tokenrelay' ? new URL('../package.json', import.meta.url) : new URL(`../node_modules/${pkg}/package.json`, import.meta.url)
+  const url =
+    pkg === 'tokenrelay' ? new URL('../package.json', import.meta.url) : new URL(`../node_modules/${pkg}/package.json`, import.meta.url)
   return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version
 }
 
@@ -41,7 +42,11 @@ function runPart(library: LibraryName, part: Part): Promise<BenchRecord[]> {
 
 async function sizes() {
   const bundles = [
-    { library: 'tokenrelay', what: "import { createTokenRelay } from 'tokenrelay'", contents: "export { createTokenRelay } from 'tokenrelay'" },
+    {
+      library: 'tokenrelay',
+      what: "import { createTokenRelay } from 'tokenrelay'",
+      contents: "export { createTokenRelay } from 'tokenrelay'",
+    },
     {
       library: 'alova',
       what: 'alova core + createServerTokenAuthentication',
@@ -70,7 +75,8 @@ async function sizes() {
 
 // --- formatting
 
-const kb = (bytes: number) => (Math.abs(bytes) >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`)
+const kb = (bytes: number) =>
+  Math.abs(bytes) >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(1)} KB`
 const ms = (x: unknown) => (x === null ? 'never' : `${Math.round(x as number)} ms`)
 const refreshes = (n: number) => `${n} refresh${n === 1 ? '' : 'es'}`
 
@@ -128,7 +134,9 @@ function markdownTable(records: BenchRecord[], versions: Record<string, string>)
     if (seen.has(key)) continue
     seen.add(key)
     const cells = LIBRARIES.map((l) => {
-      const match = records.find((x) => x.library === l && x.scenario === r.scenario && JSON.stringify(x.params) === JSON.stringify(r.params))
+      const match = records.find(
+        (x) => x.library === l && x.scenario === r.scenario && JSON.stringify(x.params) === JSON.stringify(r.params),
+      )
       return match ? cell(match) : '–'
     })
     rows.push(`| ${label(r)} | ${cells.join(' | ')} |`)
@@ -220,7 +228,7 @@ async function main() {
       '- Heap: read after `gc()` before, while all requests wait for the held refresh, and 20 ms after the last one settled.',
       "  Figures include the benchmark's own bookkeeping per request (the same for every library).",
       "- alova: `cacheFor: null` and an in-memory `l2Cache` (Node has no localStorage; alova's placeholder throws on every",
-      "  response). Its wall time grows quadratically with in-flight requests: every answer runs `Object.keys()` over the",
+      '  response). Its wall time grows quadratically with in-flight requests: every answer runs `Object.keys()` over the',
       '  map of requests in flight.',
       '',
     ].join('\n'),

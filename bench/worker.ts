@@ -44,9 +44,7 @@ async function repeated<T extends Counted>(times: number, run: () => Promise<T>)
   return {
     ...worst,
     wallMs: sorted ? round(sorted[Math.floor(sorted.length / 2)]) : null,
-    consistent: runs.every(
-      (r) => r.refreshCalls === worst.refreshCalls && r.fulfilled === worst.fulfilled && r.pending === worst.pending,
-    ),
+    consistent: runs.every((r) => r.refreshCalls === worst.refreshCalls && r.fulfilled === worst.fulfilled && r.pending === worst.pending),
     runs: runs.map(({ refreshCalls, apiCalls, fulfilled, rejected, pending, wallMs }) => ({
       refreshCalls,
       apiCalls,

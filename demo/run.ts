@@ -92,7 +92,9 @@ export async function runDemo(options: { out?: string; print?: (line: string) =>
     scenes.push(s)
     const gens = [...new Set(settled.flatMap((x) => x.lane.attempts.map((a) => `${a.status}@gen${a.generation ?? '-'}`)))].join(', ')
     say(`\n${scenes.length}. ${name}`)
-    say(`   server: ${s.hits} hits (${gens}), ${s.refreshes} refresh, ${s.logins} login   callers: ${s.fulfilled} fulfilled, ${s.rejected} rejected   navigations: ${s.navigations}`)
+    say(
+      `   server: ${s.hits} hits (${gens}), ${s.refreshes} refresh, ${s.logins} login   callers: ${s.fulfilled} fulfilled, ${s.rejected} rejected   navigations: ${s.navigations}`,
+    )
     return settled
   }
 
@@ -117,7 +119,11 @@ export async function runDemo(options: { out?: string; print?: (line: string) =>
     server.control({ expireAllNow: true })
     const file = tempFile('a photo, say')
     await scene('Token expired: 20 requests + 1 upload + 1 download at once', [
-      ...Array.from({ length: 20 }, (_, i) => [`request /api/item/${i}`, `/api/item/${i}`, () => wx.request({ url: `/api/item/${i}` })] as [string, string, () => Promise<Res>]),
+      ...Array.from(
+        { length: 20 },
+        (_, i) =>
+          [`request /api/item/${i}`, `/api/item/${i}`, () => wx.request({ url: `/api/item/${i}` })] as [string, string, () => Promise<Res>],
+      ),
       ['uploadFile /api/upload', '/api/upload', () => wx.uploadFile({ url: `${server.url}/api/upload`, filePath: file, name: 'file' })],
       ['downloadFile report.pdf', '/api/download/report.pdf', () => wx.downloadFile({ url: `${server.url}/api/download/report.pdf` })],
     ])
@@ -132,13 +138,25 @@ export async function runDemo(options: { out?: string; print?: (line: string) =>
     // 4. The refresh family is revoked (reuse detected elsewhere, or the user was banned).
     server.control({ revokeUser: 'alice', expireAllNow: true })
     await scene('Refresh family revoked: the session is over', [
-      ...Array.from({ length: 5 }, (_, i) => [`request /api/after/${i}`, `/api/after/${i}`, () => wx.request({ url: `/api/after/${i}` })] as [string, string, () => Promise<Res>]),
+      ...Array.from(
+        { length: 5 },
+        (_, i) =>
+          [`request /api/after/${i}`, `/api/after/${i}`, () => wx.request({ url: `/api/after/${i}` })] as [
+            string,
+            string,
+            () => Promise<Res>,
+          ],
+      ),
     ])
     say(`   navigations: ${sim.navigations.map((n) => `${n.api}(${n.url})`).join(', ')} (return page remembered: /pages/orders/index)`)
 
-    say('\nscene                                                           refreshes  logins  server hits  fulfilled  rejected  navigations')
+    say(
+      '\nscene                                                           refreshes  logins  server hits  fulfilled  rejected  navigations',
+    )
     for (const s of scenes) {
-      say(`${s.name.padEnd(64)}${String(s.refreshes).padStart(9)}${String(s.logins).padStart(8)}${String(s.hits).padStart(13)}${String(s.fulfilled).padStart(11)}${String(s.rejected).padStart(10)}${String(s.navigations).padStart(13)}`)
+      say(
+        `${s.name.padEnd(64)}${String(s.refreshes).padStart(9)}${String(s.logins).padStart(8)}${String(s.hits).padStart(13)}${String(s.fulfilled).padStart(11)}${String(s.rejected).padStart(10)}${String(s.navigations).padStart(13)}`,
+      )
     }
     const html = renderTimeline('tokenrelay demo: one refresh, every request replayed', lanes, bands, scenes)
     if (options.out) {

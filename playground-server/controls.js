@@ -33,8 +33,17 @@ import { badRequest, errorHandler, errorReply, notAllowed, objectBodies, objectW
  */
 
 const CONTROL_KEYS = [
-  'latencyMs', 'failRefresh', 'expiryMode', 'bodyCodeField', 'clockOffsetMs', 'expireAllNow',
-  'revokeUser', 'graceSeconds', 'accessTtl', 'refreshTtl', 'codeTtl',
+  'latencyMs',
+  'failRefresh',
+  'expiryMode',
+  'bodyCodeField',
+  'clockOffsetMs',
+  'expireAllNow',
+  'revokeUser',
+  'graceSeconds',
+  'accessTtl',
+  'refreshTtl',
+  'codeTtl',
 ]
 const USER_PATTERN = '^[A-Za-z0-9_]{1,64}$'
 
@@ -149,7 +158,11 @@ export function controlRoutes(state) {
       scope.post(
         '/__code',
         {
-          schema: { body: objectWithField(['user'], { user: { allOf: [{ pattern: USER_PATTERN, description: 'user must match [A-Za-z0-9_]{1,64}' }] } }) },
+          schema: {
+            body: objectWithField(['user'], {
+              user: { allOf: [{ pattern: USER_PATTERN, description: 'user must match [A-Za-z0-9_]{1,64}' }] },
+            }),
+          },
           errorHandler: errorHandler(state),
         },
         (request, reply) => respond(state, request, reply, ok(mintCode(state, /** @type {{ user: string }} */ (request.body).user))),

@@ -260,7 +260,9 @@ export function errorReply(state, request, error) {
     const message = `malformed content type ${JSON.stringify(request.headers['content-type'] || '')}`
     return { status: 400, json: { error: 'bad_request', message }, reason: message }
   }
-  state.opts.log(`tokenrelay reference server: internal error on ${request.method} ${pathOf(request)}: ${e instanceof Error ? e.stack : String(e)}`)
+  state.opts.log(
+    `tokenrelay reference server: internal error on ${request.method} ${pathOf(request)}: ${e instanceof Error ? e.stack : String(e)}`,
+  )
   return { status: 500, json: { error: 'server_error', message: 'internal error (see server log)' }, reason: 'internal error' }
 }
 
@@ -286,7 +288,9 @@ export function errorHandler(state, decide = (request, error) => errorReply(stat
  * @returns {Error}
  */
 export function schemaErrorFormatter(errors) {
-  const missing = errors.filter((e) => e.keyword === 'required').map((e) => /** @type {{ missingProperty: string }} */ (e.params).missingProperty)
+  const missing = errors
+    .filter((e) => e.keyword === 'required')
+    .map((e) => /** @type {{ missingProperty: string }} */ (e.params).missingProperty)
   const first = /** @type {import('fastify').FastifySchemaValidationError & { parentSchema?: { description?: string } }} */ (errors[0])
   if (first.keyword === 'required' || first.keyword === 'anyOf') return new Error(`missing field: ${missing.join(' or ')}`)
   const description = first.parentSchema && first.parentSchema.description
@@ -376,7 +380,12 @@ export function objectBodies(scope) {
   scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
     const type = mediaType(request)
     if (!type && body.length === 0) return done(null, {})
-    done(badRequest(`unsupported content type ${type ? JSON.stringify(type) : '(none)'}; send application/json or application/x-www-form-urlencoded`), undefined)
+    done(
+      badRequest(
+        `unsupported content type ${type ? JSON.stringify(type) : '(none)'}; send application/json or application/x-www-form-urlencoded`,
+      ),
+      undefined,
+    )
   })
   scope.addHook('preValidation', async (request) => {
     if (request.body === undefined) request.body = {}

@@ -246,7 +246,13 @@ export function appRoutes(state) {
     let reply
     if (outcome.ok) {
       s.stats.refreshes++
-      reply = { status: 200, json: outcome.pair, user: outcome.user, generation: outcome.gen, ...(outcome.replay ? { reason: 'grace replay' } : {}) }
+      reply = {
+        status: 200,
+        json: outcome.pair,
+        user: outcome.user,
+        generation: outcome.gen,
+        ...(outcome.replay ? { reason: 'grace replay' } : {}),
+      }
     } else {
       s.stats.refreshFailures++
       reply = {
@@ -278,7 +284,16 @@ export function appRoutes(state) {
     return respond(state, request, reply, {
       ...auth.who,
       status: 200,
-      json: withOkCode(state, { ok: true, user: auth.user, method: request.method, path: pathOf(request), query, body, requestId: request.id, generation: auth.gen }),
+      json: withOkCode(state, {
+        ok: true,
+        user: auth.user,
+        method: request.method,
+        path: pathOf(request),
+        query,
+        body,
+        requestId: request.id,
+        generation: auth.gen,
+      }),
     })
   }
 
@@ -293,7 +308,9 @@ export function appRoutes(state) {
     return respond(state, request, reply, {
       ...auth.who,
       status: 403,
-      headers: { 'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope", error_description="this resource needs a scope the token does not have"` },
+      headers: {
+        'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope", error_description="this resource needs a scope the token does not have"`,
+      },
       json: { error: 'insufficient_scope', error_description: 'this resource needs a scope the token does not have' },
       reason: 'insufficient_scope',
     })
@@ -360,7 +377,13 @@ export function appRoutes(state) {
         generation: auth.gen,
         requestId: request.id,
         fields: body.fields,
-        file: { field: file.field, filename: file.filename, contentType: file.contentType, size: file.data.length, sha256: sha256hex(file.data) },
+        file: {
+          field: file.field,
+          filename: file.filename,
+          contentType: file.contentType,
+          size: file.data.length,
+          sha256: sha256hex(file.data),
+        },
       }),
     })
   }
@@ -414,7 +437,8 @@ export function appRoutes(state) {
       discardBodies(scope)
       await scope.register(multipart, {
         // As RFC 7578 reads: a part is a file when it has a filename; keep the name as sent.
-        isPartAFile: (/** @type {unknown} */ field, /** @type {unknown} */ type, /** @type {string | undefined} */ filename) => filename !== undefined,
+        isPartAFile: (/** @type {unknown} */ field, /** @type {unknown} */ type, /** @type {string | undefined} */ filename) =>
+          filename !== undefined,
         preservePath: true,
       })
       scope.post('/api/upload', { ...withDelay, config: { textPlain: true } }, upload)

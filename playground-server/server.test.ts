@@ -56,11 +56,7 @@ function rawRequest(
  * that outlives the server's patience). Writes `head`, then `bodyBytes` of filler in 64 KiB chunks as
  * fast as the socket takes them; collects everything the server sends until the connection ends.
  */
-function rawExchange(
-  url: string,
-  head: string,
-  bodyBytes = 0,
-): Promise<{ response: string; sent: number; error: string | null }> {
+function rawExchange(url: string, head: string, bodyBytes = 0): Promise<{ response: string; sent: number; error: string | null }> {
   const { hostname, port } = new URL(url)
   return new Promise((resolve) => {
     const socket = net.connect(Number(port), hostname)
@@ -83,7 +79,11 @@ function rawExchange(
         const size = Math.min(chunk.length, bodyBytes - sent)
         const flushed = socket.write(size === chunk.length ? chunk : chunk.subarray(0, size))
         sent += size
-        if (!flushed) await new Promise((r) => { socket.once('drain', r); socket.once('close', r) })
+        if (!flushed)
+          await new Promise((r) => {
+            socket.once('drain', r)
+            socket.once('close', r)
+          })
       }
     })
   })
@@ -422,7 +422,11 @@ describe('reference server', () => {
       const res = await c.api('/api/upload', pair.accessToken, { method: 'POST', body: form })
       expect(res.status).toBe(400)
       expect(JSON.parse(await res.text())).toMatchObject({ error: 'bad_request' })
-      const json = await c.api('/api/upload', pair.accessToken, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      const json = await c.api('/api/upload', pair.accessToken, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      })
       expect(json.status).toBe(400)
     })
 
@@ -444,7 +448,8 @@ describe('reference server', () => {
         const parts = new ReadableStream<Uint8Array>({
           start(controller) {
             controller.enqueue(text.encode('--B\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nx\r\n'))
-            for (let i = 0; i < 20; i++) controller.enqueue(text.encode(`--B\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\n${'y'.repeat(500)}\r\n`))
+            for (let i = 0; i < 20; i++)
+              controller.enqueue(text.encode(`--B\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\n${'y'.repeat(500)}\r\n`))
             controller.enqueue(text.encode('--B--\r\n'))
             controller.close()
           },
@@ -723,7 +728,6 @@ describe('reference server', () => {
         await s.close()
       }
     })
-
   })
 
   describe('CORS', () => {
@@ -773,7 +777,9 @@ describe('reference server', () => {
         reuseDetections: 0,
         familiesRevoked: 0,
       })
-      expect(stats.hits['/api/profile'].map(({ method, status, user, generation, expired }) => ({ method, status, user, generation, expired }))).toEqual([
+      expect(
+        stats.hits['/api/profile'].map(({ method, status, user, generation, expired }) => ({ method, status, user, generation, expired })),
+      ).toEqual([
         { method: 'GET', status: 200, user: 'alice', generation: 1, expired: false },
         { method: 'POST', status: 200, user: 'alice', generation: 2, expired: false },
         { method: 'GET', status: 401, user: null, generation: null, expired: true },
@@ -792,7 +798,13 @@ describe('reference server', () => {
       server.control({ expiryMode: '99997', latencyMs: 10, failRefresh: { count: 5, mode: '500' }, clockOffsetMs: 5 })
       const res = await c.json('/__reset', {})
       expect(res.status).toBe(200)
-      expect(await res.json()).toMatchObject({ expiryMode: '401', latencyMs: 0, failRefresh: null, clockOffsetMs: 0, expireAllBefore: null })
+      expect(await res.json()).toMatchObject({
+        expiryMode: '401',
+        latencyMs: 0,
+        failRefresh: null,
+        clockOffsetMs: 0,
+        expireAllBefore: null,
+      })
       expect(server.stats()).toMatchObject({ logins: 0, hits: {}, requests: [] })
       expect((await c.refresh(pair.refreshToken)).status).toBe(400) // family forgotten
       expect((await c.api('/api/profile', pair.accessToken)).status).toBe(401) // new signing key

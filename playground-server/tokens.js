@@ -155,7 +155,13 @@ export async function login(state, code) {
   if (mintedExpiry !== undefined && mintedExpiry <= now(state)) return { ok: false, reason: 'code expired' }
   const user = userFor(state, match[1])
   /** @type {Family} */
-  const family = { id: 'fam_' + crypto.randomBytes(9).toString('base64url'), user: user.id, latestGen: 0, revoked: false, revokedReason: null }
+  const family = {
+    id: 'fam_' + crypto.randomBytes(9).toString('base64url'),
+    user: user.id,
+    latestGen: 0,
+    revoked: false,
+    revokedReason: null,
+  }
   state.families.set(family.id, family)
   return { ok: true, pair: await issuePair(state, family, 1), user: user.id }
 }
@@ -235,7 +241,13 @@ export async function rotate(state, token) {
 export async function checkAccess(state, header) {
   const match = header ? /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(header) : null
   if (!match) {
-    return { ok: false, kind: 'missing', description: header ? 'authorization header is not a Bearer token' : 'missing bearer token', user: null, gen: null }
+    return {
+      ok: false,
+      kind: 'missing',
+      description: header ? 'authorization header is not a Bearer token' : 'missing bearer token',
+      user: null,
+      gen: null,
+    }
   }
   const { accessKey, settings } = state
   try {

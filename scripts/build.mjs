@@ -66,4 +66,9 @@ writeMiniprogramDist(outDir)
 // tokenrelay/taro/plugin is CommonJS under both conditions (Taro require()s plugins): its ESM twin is never loaded.
 rmSync(join(outDir, 'taro/plugin.js'), { force: true })
 
-console.log(`built ${relative(root, outDir) || '.'}/: ` + readdirSync(outDir).filter((f) => /\.(c?js)$/.test(f)).join(' '))
+console.log(
+  `built ${relative(root, outDir) || '.'}/: ` +
+    readdirSync(outDir)
+      .filter((f) => /\.(c?js)$/.test(f))
+      .join(' '),
+)

@@ -28,7 +28,10 @@ const packDir = join(root, 'node_modules/.cache/tokenrelay-e2e')
 rmSync(packDir, { recursive: true, force: true })
 mkdirSync(packDir, { recursive: true })
 run('pack tokenrelay', npm, ['pack', '--silent', '--pack-destination', packDir])
-const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz')))
+const tarball = join(
+  packDir,
+  readdirSync(packDir).find((f) => f.endsWith('.tgz')),
+)
 
 // 2. Each playground: its lockfile, then the tarball without touching the lockfile.
 const playgrounds = [

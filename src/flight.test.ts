@@ -369,7 +369,14 @@ describe('the flight against its own clock, epochs and events', () => {
   it('a refresh that fails for a transient reason never falls back to login', async () => {
     const backend = fakeBackend()
     const login = vi.fn(backend.silentLogin)
-    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, login, transport: backend.transport, logger: quiet, retry: { attempts: 1, backoffMs: 1 } })
+    const relay = createTokenRelay({
+      baseURL: API,
+      refresh: backend.refresh,
+      login,
+      transport: backend.transport,
+      logger: quiet,
+      retry: { attempts: 1, backoffMs: 1 },
+    })
     await relay.setCredentials(backend.login())
     backend.state.refreshFaults.push('503', '503')
     await expect(relay.refresh()).rejects.toMatchObject({ code: 'REFRESH_FAILED', transient: true })
@@ -396,7 +403,13 @@ describe('the flight against its own clock, epochs and events', () => {
 
   it('refresh:start names the reason and the strategy, login included', async () => {
     const backend = fakeBackend()
-    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, login: backend.silentLogin, transport: backend.transport, logger: quiet })
+    const relay = createTokenRelay({
+      baseURL: API,
+      refresh: backend.refresh,
+      login: backend.silentLogin,
+      transport: backend.transport,
+      logger: quiet,
+    })
     const starts: unknown[] = []
     relay.on('refresh:start', (payload) => starts.push(payload))
     await relay.setCredentials(backend.login())

@@ -826,7 +826,12 @@ describe('the request loop, edge by edge', () => {
       refresh: async ({ request }) => (await request({ url: '/auth/refresh' })).data as Credentials,
     })
     await relay.setCredentials({ accessToken: 'a', refreshToken: 'rt' })
-    await expect(relay.refresh()).rejects.toMatchObject({ code: 'REFRESH_FAILED', transient: true, message: `${API}/auth/refresh failed`, cause: down })
+    await expect(relay.refresh()).rejects.toMatchObject({
+      code: 'REFRESH_FAILED',
+      transient: true,
+      message: `${API}/auth/refresh failed`,
+      cause: down,
+    })
   })
 
   it('requests queued behind an expiry refresh that fails transiently reject with it and are never sent', async () => {
@@ -862,10 +867,14 @@ describe('the request loop, edge by edge', () => {
     await expect(relay.send(get('/api/x'), async () => Promise.reject(down))).rejects.toBe(down)
   })
 
-  it("a 401 that arrives after an account switch (by sub) rejects LOGGED_OUT, names why, and is no replay", async () => {
+  it('a 401 that arrives after an account switch (by sub) rejects LOGGED_OUT, names why, and is no replay', async () => {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
     const jwt = (claims: object) => `${b64({ alg: 'none' })}.${b64(claims)}.sig`
-    const relay = createTokenRelay({ baseURL: API, logger: quiet, decodeToken: (t) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()) })
+    const relay = createTokenRelay({
+      baseURL: API,
+      logger: quiet,
+      decodeToken: (t) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()),
+    })
     const replays = vi.fn()
     relay.on('replay', replays)
     await relay.setCredentials({ accessToken: jwt({ sub: 'alice' }) })
@@ -963,7 +972,11 @@ describe('the request loop, edge by edge', () => {
     await relay.setCredentials(backend.login())
     backend.state.alwaysExpired = true
     const error = await send(get('/api/x')).catch((e) => e)
-    expect(error).toMatchObject({ code: 'REPLAY_LIMIT', message: `${API}/api/x still expired after 1 replay(s)`, cause: { statusCode: 401 } })
+    expect(error).toMatchObject({
+      code: 'REPLAY_LIMIT',
+      message: `${API}/api/x still expired after 1 replay(s)`,
+      cause: { statusCode: 401 },
+    })
   })
 
   it('clear() rejects waiting requests with LOGGED_OUT saying so', async () => {

@@ -5,7 +5,32 @@ import { describe, expect, it } from 'vitest'
 
 const srcDir = join(import.meta.dirname, '../src')
 const sources = readdirSync(srcDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.test-d.ts'))
-const PLATFORM_GLOBALS = ['wx', 'my', 'uni', 'Taro', 'swan', 'tt', 'qq', 'window', 'document', 'fetch', 'XMLHttpRequest', 'localStorage', 'sessionStorage', 'navigator', 'location', 'getApp', 'getCurrentPages', 'process', 'require', 'Buffer', 'atob', 'btoa', 'URL', 'AbortController']
+const PLATFORM_GLOBALS = [
+  'wx',
+  'my',
+  'uni',
+  'Taro',
+  'swan',
+  'tt',
+  'qq',
+  'window',
+  'document',
+  'fetch',
+  'XMLHttpRequest',
+  'localStorage',
+  'sessionStorage',
+  'navigator',
+  'location',
+  'getApp',
+  'getCurrentPages',
+  'process',
+  'require',
+  'Buffer',
+  'atob',
+  'btoa',
+  'URL',
+  'AbortController',
+]
 
 /** Code without comments and string contents, so prose and messages do not count. */
 function code(file: string): string {

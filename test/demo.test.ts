@@ -5,7 +5,9 @@ import { runDemo } from '../demo/run.js'
 describe('npm run demo', () => {
   it('plays the scripted session with the counts it prints', async () => {
     const { scenes, lanes, bands, html, text } = await runDemo()
-    expect(scenes.map(({ refreshes, logins, fulfilled, rejected, navigations }) => ({ refreshes, logins, fulfilled, rejected, navigations }))).toEqual([
+    expect(
+      scenes.map(({ refreshes, logins, fulfilled, rejected, navigations }) => ({ refreshes, logins, fulfilled, rejected, navigations })),
+    ).toEqual([
       { refreshes: 0, logins: 1, fulfilled: 1, rejected: 0, navigations: 0 },
       { refreshes: 1, logins: 0, fulfilled: 22, rejected: 0, navigations: 0 },
       { refreshes: 1, logins: 0, fulfilled: 2, rejected: 0, navigations: 0 },

@@ -44,7 +44,12 @@ describe('npm run build', () => {
       for (const file of [esmFile, cjsFile]) execFileSync(process.execPath, ['--check', file])
       const esmNames = [...readFileSync(esmFile, 'utf8').matchAll(/export\s*\{([^}]*)\}/g)]
         .flatMap((m) => m[1].split(','))
-        .map((part) => part.trim().split(/\s+as\s+/).pop()!)
+        .map((part) =>
+          part
+            .trim()
+            .split(/\s+as\s+/)
+            .pop()!,
+        )
         .filter(Boolean)
       const cjsNames = [...readFileSync(cjsFile, 'utf8').matchAll(/exports\.(\w+)\s*=/g)].map((m) => m[1])
       expect(esmNames.length, name).toBeGreaterThan(0)

@@ -61,7 +61,7 @@ export const createMyRelay = (options: PlatformOptions = {}, m: MyLike = my) =>
           const task = send({
             ...params,
             // my.request reads `headers` (new clients also `header`); uploads and downloads read `header`.
-            [kind == 'request' ? 'headers' : 'header']: strings,
+            [kind === 'request' ? 'headers' : 'header']: strings,
             success: (r: Raw) => resolve(normalise(r)),
             // A final non-2xx goes back on `fail`, as Alipay itself delivered it.
             fail: (e: Raw) => (e.error === HTTP_STATUS_ERROR ? resolve(answeredOnFail(normalise(e))) : reject(e)),

@@ -29,7 +29,7 @@ interface CallOptions extends Callbacks {
 /** A typed error that also reads like a platform failure (`errMsg`), one object per caller. */
 export function platformError(api: string, error: TokenRelayError): TokenRelayError & { errMsg: string } {
   const e = Object.create(error)
-  e.errMsg = `${api}:fail ${error.code == 'ABORTED' ? 'abort' : error.code}`
+  e.errMsg = `${api}:fail ${error.code === 'ABORTED' ? 'abort' : error.code}`
   return e
 }
 
@@ -50,7 +50,7 @@ export function callThrough(
   const listeners: [string, unknown][] = []
   let current: PlatformTask | undefined
   const apply = (task: PlatformTask, [method, fn]: [string, unknown]) => {
-    if (typeof task[method] == 'function') (task[method] as (fn: unknown) => void)(fn)
+    if (typeof task[method] === 'function') (task[method] as (fn: unknown) => void)(fn)
   }
 
   const task = relay

@@ -8,7 +8,11 @@ const raise = (message: string) => () => {
 describe('deliver', () => {
   it('calls success or fail, then complete, with the value', () => {
     const seen: string[] = []
-    const callbacks = { success: (v: string) => seen.push(`success ${v}`), fail: (v: string) => seen.push(`fail ${v}`), complete: (v: string) => seen.push(`complete ${v}`) }
+    const callbacks = {
+      success: (v: string) => seen.push(`success ${v}`),
+      fail: (v: string) => seen.push(`fail ${v}`),
+      complete: (v: string) => seen.push(`complete ${v}`),
+    }
     deliver(callbacks, true, 'a', vi.fn())
     deliver(callbacks, false, 'b', vi.fn())
     deliver({}, true, 'c', vi.fn())

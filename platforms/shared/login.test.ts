@@ -36,6 +36,11 @@ describe('codeLogin', () => {
 
   it('any other login failure (network) is passed on as it is, for the engine to retry', async () => {
     const failure = { errMsg: 'login:fail network error' }
-    await expect(codeLogin(() => Promise.reject(failure), async () => credentials)(ctx)).rejects.toBe(failure)
+    await expect(
+      codeLogin(
+        () => Promise.reject(failure),
+        async () => credentials,
+      )(ctx),
+    ).rejects.toBe(failure)
   })
 })

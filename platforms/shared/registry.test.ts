@@ -48,13 +48,19 @@ describe('one installed adapter at a time', () => {
     const log: string[] = []
     const build = (n: number) => () => {
       log.push(`build ${n}`)
-      return { relay: createTokenRelay({ baseURL: 'https://a.test' }), returnAfterLogin() {}, teardown: () => void log.push(`teardown ${n}`) }
+      return {
+        relay: createTokenRelay({ baseURL: 'https://a.test' }),
+        returnAfterLogin() {},
+        teardown: () => void log.push(`teardown ${n}`),
+      }
     }
     const first = installRelay('tokenrelay/test', { logger: { log() {}, warn } }, { site: 'app.js:1:1' }, build(1))
     const second = installRelay('tokenrelay/test', { logger: { log() {}, warn } }, { site: 'app.js:9:1' }, build(2))
     expect(log).toEqual(['build 1', 'teardown 1', 'build 2'])
     expect(warn.mock.calls).toEqual([
-      ['[tokenrelay] tokenrelay/test installed twice: install() (at app.js:9:1) replaces the earlier one (at app.js:1:1), which is now uninstalled. Install once, or uninstall() first.'],
+      [
+        '[tokenrelay] tokenrelay/test installed twice: install() (at app.js:9:1) replaces the earlier one (at app.js:1:1), which is now uninstalled. Install once, or uninstall() first.',
+      ],
     ])
     first.uninstall()
     second.uninstall()
@@ -67,7 +73,11 @@ describe('one installed adapter at a time', () => {
     const warn = vi.fn()
     const logger = { log() {}, warn }
     const build = () => ({ relay: createTokenRelay({ baseURL: 'https://a.test' }), returnAfterLogin() {}, teardown() {} })
-    made.push(asPlugin({ by: 'tokenrelay/x/plugin', config: 'src/x.config.ts' }, () => installRelay('tokenrelay/x', { logger, loginPage: '/pages/a' }, {}, build)))
+    made.push(
+      asPlugin({ by: 'tokenrelay/x/plugin', config: 'src/x.config.ts' }, () =>
+        installRelay('tokenrelay/x', { logger, loginPage: '/pages/a' }, {}, build),
+      ),
+    )
     made.push(installRelay('tokenrelay/x', { logger, loginPage: '/pages/b' }, { site: 'app.js:3:1', call: 'use(X)' }, build))
     expect(warn.mock.calls[0][0]).toBe(
       "[tokenrelay] tokenrelay/x/plugin already installed the relay from src/x.config.ts; a manual use(X) (at app.js:3:1) replaces it: the plugin's options no longer apply (its loginPage '/pages/a' becomes '/pages/b'). Keep one of the two.",

@@ -31,7 +31,7 @@ let pluginOrigin: InstallOrigin | undefined
 
 /** The latest install not uninstalled (adapter `name`'s, when given). */
 export const installed = (name?: string): Installed | undefined => {
-  for (let i = entries.length - 1; i >= 0; i--) if (!name || entries[i].name == name) return entries[i]
+  for (let i = entries.length - 1; i >= 0; i--) if (!name || entries[i].name === name) return entries[i]
 }
 
 /**

@@ -193,6 +193,8 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
 declare module '@tarojs/taro' {
   // `auth: false` on Taro's own option types, no casts needed.
   namespace request {
+    // The type parameters must match Taro's own declaration to merge with it.
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
     interface Option<T, U> {
       /** `false`: tokenrelay attaches no token and never refreshes for this request. */
       auth?: boolean

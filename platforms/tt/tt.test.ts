@@ -44,7 +44,8 @@ describe('tokenrelay/tt', () => {
     await t.setup({ exchange: exchangeCode })
     t.sim.state.loggedInToHost = false
     const results = await Promise.all(Array.from({ length: 3 }, (_, i) => t.settled(t.get(`/api/anon/${i}`))))
-    for (const r of results) expect(r).toMatchObject({ ok: false, value: { code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' } })
+    for (const r of results)
+      expect(r).toMatchObject({ ok: false, value: { code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' } })
     expect(t.sim.state.popups).toBe(0)
     expect(t.sim.state.logins).toEqual([{ force: false }])
     expect(exchangeCode).not.toHaveBeenCalled()

@@ -51,7 +51,7 @@ export const createWxRelay = (options: PlatformOptions = {}, w: WxLike = wx) =>
     transport: wxTransport,
     storage: wxStorage(w),
     getCode: () => wxLoginCode(w),
-    tabBar: () => ((typeof __wxConfig != 'undefined' && __wxConfig.tabBar && __wxConfig.tabBar.list) || []).map((i) => i.pagePath),
+    tabBar: () => ((typeof __wxConfig !== 'undefined' && __wxConfig.tabBar && __wxConfig.tabBar.list) || []).map((i) => i.pagePath),
   })
 
 /**

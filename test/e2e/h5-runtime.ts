@@ -51,9 +51,20 @@ export interface PwLocator {
   count(): Promise<number>
   first(): PwLocator
 }
-export interface PwConsoleMessage { type(): string; text(): string }
-export interface PwRequest { url(): string; method(): string; headers(): Record<string, string> }
-export interface PwResponse { url(): string; status(): number; request(): PwRequest }
+export interface PwConsoleMessage {
+  type(): string
+  text(): string
+}
+export interface PwRequest {
+  url(): string
+  method(): string
+  headers(): Record<string, string>
+}
+export interface PwResponse {
+  url(): string
+  status(): number
+  request(): PwRequest
+}
 export interface PwPage {
   goto(url: string, options?: { waitUntil?: 'load' | 'domcontentloaded' | 'networkidle'; timeout?: number }): Promise<unknown>
   locator(selector: string): PwLocator
@@ -88,8 +99,10 @@ function loadPlaywright(): PlaywrightCore {
       // try the next place
     }
   }
-  throw new Error('playwright-core is not installed: add it as a devDependency at the repo root (npm i -D playwright-core). '
-    + 'Do NOT run `npx playwright install`; the harness finds a Chromium itself (scripts/chromium.mjs).')
+  throw new Error(
+    'playwright-core is not installed: add it as a devDependency at the repo root (npm i -D playwright-core). ' +
+      'Do NOT run `npx playwright install`; the harness finds a Chromium itself (scripts/chromium.mjs).',
+  )
 }
 
 /** Launches Chromium headless with the flags this machine needs (fresh temporary profile): see findChromium(). */
@@ -168,8 +181,12 @@ export async function openH5App(options: OpenH5Options): Promise<H5App> {
     if (m.type() === 'error') consoleErrors.push(m.text())
     if (process.env.TOKENRELAY_E2E_VERBOSE === '1') console.log('[h5]', line)
   })
-  page.on('response', (r) => network.push({ method: r.request().method(), url: r.url(), status: r.status(), headers: r.request().headers() }))
-  page.on('requestfailed', (r) => network.push({ method: r.method(), url: r.url(), status: null, headers: r.headers(), failure: r.failure()?.errorText }))
+  page.on('response', (r) =>
+    network.push({ method: r.request().method(), url: r.url(), status: r.status(), headers: r.request().headers() }),
+  )
+  page.on('requestfailed', (r) =>
+    network.push({ method: r.method(), url: r.url(), status: null, headers: r.headers(), failure: r.failure()?.errorText }),
+  )
 
   const routeUrl = (route?: string, query?: Record<string, string>) => {
     const qs = query && Object.keys(query).length ? `?${new URLSearchParams(query).toString()}` : ''
@@ -180,7 +197,10 @@ export async function openH5App(options: OpenH5Options): Promise<H5App> {
 
   const texts = async () => {
     const text = await page.locator('body').innerText()
-    return text.split('\n').map((s) => s.trim()).filter(Boolean)
+    return text
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean)
   }
 
   const app: H5App = {
@@ -188,7 +208,10 @@ export async function openH5App(options: OpenH5Options): Promise<H5App> {
     page,
     server,
     tap: async (id, timeoutMs = 10_000) => {
-      await page.locator(`#${cssEscape(id)}`).first().click({ timeout: timeoutMs })
+      await page
+        .locator(`#${cssEscape(id)}`)
+        .first()
+        .click({ timeout: timeoutMs })
     },
     texts,
     waitForText: async (pattern, timeoutMs = 15_000) => {
@@ -199,8 +222,10 @@ export async function openH5App(options: OpenH5Options): Promise<H5App> {
         last = await texts()
         if (last.some(test)) return last
         if (Date.now() > deadline) {
-          throw new Error(`waitForText(${pattern}) timed out after ${timeoutMs} ms; page shows: ${JSON.stringify(last.slice(0, 30))}`
-            + (pageErrors.length ? `; page errors: ${pageErrors.map((e) => e.message).join(' | ')}` : ''))
+          throw new Error(
+            `waitForText(${pattern}) timed out after ${timeoutMs} ms; page shows: ${JSON.stringify(last.slice(0, 30))}` +
+              (pageErrors.length ? `; page errors: ${pageErrors.map((e) => e.message).join(' | ')}` : ''),
+          )
         }
         await new Promise((r) => setTimeout(r, 50))
       }

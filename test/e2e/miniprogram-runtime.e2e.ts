@@ -20,7 +20,10 @@ let app: MiniProgram | undefined
 /** A native program: two pages, a literal tap binding, a handler that throws. */
 function writeFixture(dir: string): void {
   const files: Record<string, string> = {
-    'app.json': JSON.stringify({ pages: ['pages/index/index', 'pages/other/index', 'pages/tab/index'], tabBar: { list: [{ pagePath: 'pages/tab/index', text: 'Tab' }] } }),
+    'app.json': JSON.stringify({
+      pages: ['pages/index/index', 'pages/other/index', 'pages/tab/index'],
+      tabBar: { list: [{ pagePath: 'pages/tab/index', text: 'Tab' }] },
+    }),
     'app.js': `App({ onLaunch(o) { this.globalData = { launchedWith: o.path } } })`,
     'pages/index/index.js': `
       const util = require('../../util.js')
@@ -52,16 +55,23 @@ beforeAll(async () => {
       const url = new URL(req.url || '/', 'http://x')
       seen.push({ method: req.method || '', url: req.url || '', headers: req.headers, body: Buffer.concat(chunks).toString() })
       if (url.pathname === '/slow') {
-        setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}'), Number(url.searchParams.get('ms') || 100))
+        setTimeout(
+          () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}'),
+          Number(url.searchParams.get('ms') || 100),
+        )
         return
       }
       if (url.pathname === '/hang') return // never answers
       if (url.pathname === '/401') {
-        res.writeHead(401, { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'Content-Type': 'application/json' }).end('{"error":"invalid_token"}')
+        res
+          .writeHead(401, { 'WWW-Authenticate': 'Bearer error="invalid_token"', 'Content-Type': 'application/json' })
+          .end('{"error":"invalid_token"}')
         return
       }
       if (url.pathname === '/text') return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('not json')
-      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Custom-Case': 'Kept' }).end(JSON.stringify({ ok: true, path: url.pathname }))
+      res
+        .writeHead(200, { 'Content-Type': 'application/json', 'X-Custom-Case': 'Kept' })
+        .end(JSON.stringify({ ok: true, path: url.pathname }))
     })
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -86,10 +96,19 @@ const load = async (platform: MiniPlatform, extra: Partial<Parameters<typeof loa
 }
 
 /** Calls `api(options)` and resolves with which callback fired and its argument. */
-function call(api: (o: Record<string, unknown>) => unknown, options: Record<string, unknown>): Promise<{ cb: 'success' | 'fail'; res: any; ret: unknown }> {
+function call(
+  api: (o: Record<string, unknown>) => unknown,
+  options: Record<string, unknown>,
+): Promise<{ cb: 'success' | 'fail'; res: any; ret: unknown }> {
   return new Promise((resolve) => {
+    // Declared before the call on purpose: a platform may call back synchronously, before `ret` is assigned.
     let ret: unknown
-    ret = api({ ...options, success: (res: unknown) => resolve({ cb: 'success', res, ret }), fail: (res: unknown) => resolve({ cb: 'fail', res, ret }) })
+    // eslint-disable-next-line prefer-const
+    ret = api({
+      ...options,
+      success: (res: unknown) => resolve({ cb: 'success', res, ret }),
+      fail: (res: unknown) => resolve({ cb: 'fail', res, ret }),
+    })
   })
 }
 
@@ -129,7 +148,12 @@ describe('launch, pages, taps', () => {
     expect((await call(wx.switchTab, { url: '/pages/tab/index' })).cb).toBe('success')
     expect(a.pages().map((p) => p.route)).toEqual(['pages/tab/index'])
     expect(a.appInstance.unloaded).toBe(10)
-    expect(a.navigations.filter((n) => n.ok).map((n) => n.api)).toEqual(['launch', ...Array(9).fill('navigateTo'), 'redirectTo', 'switchTab'])
+    expect(a.navigations.filter((n) => n.ok).map((n) => n.api)).toEqual([
+      'launch',
+      ...Array(9).fill('navigateTo'),
+      'redirectTo',
+      'switchTab',
+    ])
   })
 })
 
@@ -248,7 +272,11 @@ describe('storage and login', () => {
     wx.setStorageSync('k', { a: [1] })
     expect(a.storage.get('k')).toEqual({ a: [1] })
     expect(() => wx.setStorageSync('full', 1)).toThrow()
-    try { wx.setStorageSync('full', 1) } catch (e) { expect((e as { errMsg: string }).errMsg).toMatch(/^setStorageSync:fail/) }
+    try {
+      wx.setStorageSync('full', 1)
+    } catch (e) {
+      expect((e as { errMsg: string }).errMsg).toMatch(/^setStorageSync:fail/)
+    }
   })
 
   test('my: object-style sync API, {data: null} for a missing key', async () => {

@@ -39,7 +39,8 @@ import {
 
 function builtDir(dir: string, marker: string, script: string): string {
   const full = path.join(PLAYGROUND, dir)
-  if (!fs.existsSync(path.join(full, marker))) throw new Error(`playground-taro/${dir} is not built: run \`npm run ${script}\` in playground-taro`)
+  if (!fs.existsSync(path.join(full, marker)))
+    throw new Error(`playground-taro/${dir} is not built: run \`npm run ${script}\` in playground-taro`)
   return full
 }
 
@@ -93,7 +94,9 @@ describe.each(MINI)('$name (Node runtime, reference server)', (o) => {
     expect(ref.stats()).toMatchObject({ logins: 1, refreshAttempts: 0 })
     const loginCall = app.http.find((h) => h.url.endsWith('/auth/login'))!
     expect(app.http.filter((h) => h.url.includes('/api/')).every((h) => h.startedAt >= loginCall.endedAt!)).toBe(true)
-    expect(app.http.filter((h) => h.url.includes('/api/')).every((h) => /^Bearer /.test(h.headers.Authorization || h.headers.authorization))).toBe(true)
+    expect(
+      app.http.filter((h) => h.url.includes('/api/')).every((h) => /^Bearer /.test(h.headers.Authorization || h.headers.authorization)),
+    ).toBe(true)
 
     // 2. Every access token expires: one refresh, every call replayed with the new generation.
     ref.control({ expireAllNow: true })
@@ -203,7 +206,7 @@ describe('taro h5 (Chromium, reference server)', () => {
     await ref?.close()
   })
 
-  test('the build routes Taro.uploadFile/downloadFile through the plugin\'s wrapper of Taro\'s H5 API module', () => {
+  test("the build routes Taro.uploadFile/downloadFile through the plugin's wrapper of Taro's H5 API module", () => {
     const js = fs.readdirSync(path.join(dir, 'js')).filter((f) => f.endsWith('.js'))
     const withWrapper = js.filter((f) => fs.readFileSync(path.join(dir, 'js', f), 'utf8').includes('[tokenrelay] relayFileApi'))
     expect(withWrapper).toHaveLength(1)
@@ -240,7 +243,11 @@ describe('taro h5 (Chromium, reference server)', () => {
     await onRoute(app, LOGIN)
     await app.waitForText('Log in')
     expect(await navigations(app)).toEqual([`pushState #${LOGIN}`])
-    expect(hitsSince(ref, since).filter((h) => h.route.startsWith('/auth/')).map((h) => `${h.route} ${h.status}`)).toEqual(['/auth/refresh 400'])
+    expect(
+      hitsSince(ref, since)
+        .filter((h) => h.route.startsWith('/auth/'))
+        .map((h) => `${h.route} ${h.status}`),
+    ).toEqual(['/auth/refresh 400'])
 
     // Back (history), not a second home page; the home page reloads what it showed.
     await app.tap('login')
@@ -290,9 +297,13 @@ describe('tokenrelay/taro/plugin in a real taro build', () => {
   })
 
   test('a config file without a default export fails the build with a message naming the file', () => {
-    const res = taroBuild('no-default-export', { config: 'src/tokenrelay.config.ts' }, {
-      'tokenrelay.config.ts': "export const config = { baseURL: 'https://api.example.com' }\n",
-    })
+    const res = taroBuild(
+      'no-default-export',
+      { config: 'src/tokenrelay.config.ts' },
+      {
+        'tokenrelay.config.ts': "export const config = { baseURL: 'https://api.example.com' }\n",
+      },
+    )
     expect(res.status).not.toBe(0)
     expect(res.output).toContain('[tokenrelay] config file src/tokenrelay.config.ts has no default export')
   })

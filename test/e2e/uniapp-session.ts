@@ -85,7 +85,8 @@ export async function recordH5Navigations(app: H5App): Promise<() => Promise<str
 }
 
 /** H5: the current route (hash router), without its query. uni-h5 serves the entry page (home) at `#/`. */
-export const h5Route = async (app: H5App) => (await app.page.evaluate<string>('location.hash.slice(1).split("?")[0]')).replace(/^\/?$/, HOME)
+export const h5Route = async (app: H5App) =>
+  (await app.page.evaluate<string>('location.hash.slice(1).split("?")[0]')).replace(/^\/?$/, HOME)
 
 /** H5: waits until the app shows `route`. */
 export async function waitForH5Route(app: H5App, route: string, timeoutMs = 10_000): Promise<void> {
@@ -127,7 +128,11 @@ export function stepsInOrder(): void {
  * tokenrelay installed there) whose vite.config.ts has `tokenRelay(pluginOptions)`; `files` replace or add
  * files under src/. Returns the exit status and what the CLI printed; the project is removed.
  */
-export function uniBuild(name: string, pluginOptions: Record<string, unknown>, files: Record<string, string> = {}): { status: number | null; output: string } {
+export function uniBuild(
+  name: string,
+  pluginOptions: Record<string, unknown>,
+  files: Record<string, string> = {},
+): { status: number | null; output: string } {
   const playground = path.join(REPO_ROOT, 'playground-uniapp')
   const dir = path.join(playground, 'node_modules/.cache/tokenrelay-e2e', name)
   fs.rmSync(dir, { recursive: true, force: true })
@@ -138,8 +143,10 @@ import uni from '@dcloudio/vite-plugin-uni'
 import { tokenRelay } from 'tokenrelay/uniapp/vite'
 export default defineConfig({ plugins: [uni(), tokenRelay(${JSON.stringify(pluginOptions)} as any)] })
 `,
-    'index.html': '<!DOCTYPE html><html><body><div id="app"><!--app-html--></div><script type="module" src="/src/main.ts"></script></body></html>\n',
-    'src/main.ts': "import { createSSRApp } from 'vue'\nimport App from './App.vue'\nexport function createApp() {\n  const app = createSSRApp(App)\n  return { app }\n}\n",
+    'index.html':
+      '<!DOCTYPE html><html><body><div id="app"><!--app-html--></div><script type="module" src="/src/main.ts"></script></body></html>\n',
+    'src/main.ts':
+      "import { createSSRApp } from 'vue'\nimport App from './App.vue'\nexport function createApp() {\n  const app = createSSRApp(App)\n  return { app }\n}\n",
     'src/App.vue': '<script setup lang="ts">\nconst launched = true\n</script>\n',
     'src/pages/index/index.vue': '<template><view>index</view></template>\n',
     'src/pages.json': JSON.stringify({ pages: [{ path: 'pages/index/index' }] }),
@@ -151,12 +158,16 @@ export default defineConfig({ plugins: [uni(), tokenRelay(${JSON.stringify(plugi
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
     fs.writeFileSync(path.join(dir, file), content)
   }
-  const res = spawnSync(process.execPath, [path.join(playground, 'node_modules/@dcloudio/vite-plugin-uni/bin/uni.js'), 'build', '-p', 'mp-weixin'], {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, NODE_ENV: 'production', FORCE_COLOR: '0', UNI_INPUT_DIR: '', UNI_OUTPUT_DIR: '' },
-  })
+  const res = spawnSync(
+    process.execPath,
+    [path.join(playground, 'node_modules/@dcloudio/vite-plugin-uni/bin/uni.js'), 'build', '-p', 'mp-weixin'],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, NODE_ENV: 'production', FORCE_COLOR: '0', UNI_INPUT_DIR: '', UNI_OUTPUT_DIR: '' },
+    },
+  )
   fs.rmSync(dir, { recursive: true, force: true })
   return { status: res.status, output: `${res.stdout}\n${res.stderr}` }
 }

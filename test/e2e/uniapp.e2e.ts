@@ -48,7 +48,8 @@ const H5_DIR = 'playground-uniapp/dist/build/h5'
 
 function builtDir(dir: string, marker: string, build: string): string {
   const full = path.join(REPO_ROOT, dir)
-  if (!fs.existsSync(path.join(full, marker))) throw new Error(`${dir} is not built: run \`cd playground-uniapp && ${build}\` (after installing the packed library) first`)
+  if (!fs.existsSync(path.join(full, marker)))
+    throw new Error(`${dir} is not built: run \`cd playground-uniapp && ${build}\` (after installing the packed library) first`)
   return full
 }
 
@@ -236,7 +237,8 @@ describe.sequential('uni h5 (Chromium): tokenrelay installed by the Vite plugin'
   let navigations: () => Promise<string[]>
   let runs = 0
   /** Navigations to the login page recorded after `from` (an index into the recorded list). */
-  const loginNavigationsSince = async (from: number) => (await navigations()).slice(from).filter((n) => n.split(' ')[1].split('?')[0] === LOGIN)
+  const loginNavigationsSince = async (from: number) =>
+    (await navigations()).slice(from).filter((n) => n.split(' ')[1].split('?')[0] === LOGIN)
   const tapRunAll = async () => {
     runs += 1
     await app.tap('run-all')
@@ -363,7 +365,11 @@ describe.sequential('uni h5 (Chromium): tokenrelay installed by the Vite plugin'
 
 describe('tokenrelay/uniapp/vite in a real uni build: what a wrong config says', () => {
   test('a config module without a default export stops the build naming it, not the import the plugin generated', () => {
-    const res = uniBuild('no-default-export', { config: 'src/tokenrelay.config.ts' }, { 'tokenrelay.config.ts': "export const config = { baseURL: 'https://api.example.com' }\n" })
+    const res = uniBuild(
+      'no-default-export',
+      { config: 'src/tokenrelay.config.ts' },
+      { 'tokenrelay.config.ts': "export const config = { baseURL: 'https://api.example.com' }\n" },
+    )
     expect(res.status).not.toBe(0)
     expect(res.output).toContain('[tokenrelay] config module src/tokenrelay.config.ts has no default export: it needs `export default`')
     expect(res.output).not.toContain('is not exported by')

@@ -538,7 +538,9 @@ export function sharedAdapterTests(t: AdapterContext) {
     await t.settled(t.get('/api/relative'))
     await t.settled(t.get('/api/again'))
     expect(said(warn)).toEqual([
-      expect.stringMatching(/^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: mini programs cannot send it\. Set baseURL in the install\(\) options\.$/),
+      expect.stringMatching(
+        /^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: mini programs cannot send it\. Set baseURL in the install\(\) options\.$/,
+      ),
     ])
     t.relay.uninstall()
     // Absolute request URLs, a relative refresh URL: the refresh is named.

@@ -54,7 +54,9 @@ function multipart(name: string, filePath: string, formData: Obj = {}): { body: 
     parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`))
   }
   parts.push(
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${basename(filePath)}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${basename(filePath)}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
     readFileSync(filePath),
     Buffer.from(`\r\n--${boundary}--\r\n`),
   )
@@ -175,7 +177,9 @@ export function createWx(options: SimOptions = {}) {
       )
     },
     login(o: Obj) {
-      setTimeout(() => o.success?.({ code: `code-${options.user || 'alice'}-${++codes}-${randomBytes(3).toString('hex')}`, errMsg: 'login:ok' }))
+      setTimeout(() =>
+        o.success?.({ code: `code-${options.user || 'alice'}-${++codes}-${randomBytes(3).toString('hex')}`, errMsg: 'login:ok' }),
+      )
     },
     getStorageSync: (key: string) => (storage.has(key) ? storage.get(key) : ''),
     setStorageSync(key: string, value: unknown) {

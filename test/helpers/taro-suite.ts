@@ -92,7 +92,6 @@ export function pluginHttpXhr(Taro: Obj) {
   }
 }
 
-
 /** Registers the hooks; the returned object's getters are valid inside tests. */
 export function useTaro(env: TaroEnv) {
   let loaded: Loaded
@@ -136,7 +135,8 @@ export function useTaro(env: TaroEnv) {
     /** Taro.request, promise style. */
     get: (path: string, extra: object = {}) => loaded.Taro.request({ url: path, ...extra }) as Promise<Res> & { abort(): void },
     /** Both platforms need `fileType` on Alipay (Taro passes it through); weapp ignores it. */
-    upload: (extra: object) => loaded.Taro.uploadFile({ url: `${server.url}/api/upload`, name: 'file', fileType: 'image', ...extra }) as Promise<Res>,
+    upload: (extra: object) =>
+      loaded.Taro.uploadFile({ url: `${server.url}/api/upload`, name: 'file', fileType: 'image', ...extra }) as Promise<Res>,
     setup(options: PlatformOptions = {}, sim: SimSetup = {}) {
       loaded.reset(sim)
       relay = loaded.adapter.install({ baseURL: server.url, refresh, exchange, loginPage: '/pages/login/index', ...options })
@@ -360,7 +360,11 @@ export function sharedTaroTests(t: TaroContext) {
     await t.settled(t.get('/api/relative'))
     await t.settled(t.get('/api/again'))
     const said = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('relative URL'))
-    expect(said).toEqual([expect.stringMatching(/^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: mini programs cannot send it\. Set baseURL in the install\(\) options\.$/)])
+    expect(said).toEqual([
+      expect.stringMatching(
+        /^\[tokenrelay\] relative URL '\/api\/relative' with no baseURL: mini programs cannot send it\. Set baseURL in the install\(\) options\.$/,
+      ),
+    ])
   })
 
   it('a failing navigation is reported, not left as an unhandled rejection', async () => {
@@ -371,7 +375,9 @@ export function sharedTaroTests(t: TaroContext) {
     await expect(t.get('/api/x')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
     await vi.waitUntil(() => warn.mock.calls.length > 0)
     await new Promise((r) => setTimeout(r, 50)) // Taro calls `fail` and rejects its promise: reported once
-    expect(warn.mock.calls).toEqual([['[tokenrelay] navigation to the login page failed: navigateTo:fail page not found', { errMsg: 'navigateTo:fail page not found' }]])
+    expect(warn.mock.calls).toEqual([
+      ['[tokenrelay] navigation to the login page failed: navigateTo:fail page not found', { errMsg: 'navigateTo:fail page not found' }],
+    ])
   })
 
   it('callback style: success and complete get the replayed result only, once', async () => {
@@ -400,7 +406,12 @@ export function sharedTaroTests(t: TaroContext) {
     await t.loggedIn()
     t.server.control({ expireAllNow: true })
     const [up, down] = await Promise.all([
-      t.adapter.uploadFile({ url: `${t.server.url}/api/upload`, filePath: tempFile('via tokenrelay'), name: 'file', fileType: 'image' } as never),
+      t.adapter.uploadFile({
+        url: `${t.server.url}/api/upload`,
+        filePath: tempFile('via tokenrelay'),
+        name: 'file',
+        fileType: 'image',
+      } as never),
       t.adapter.downloadFile({ url: `${t.server.url}/api/download/after.bin` }),
     ])
     expect(JSON.parse((up as Res).data)).toMatchObject({ generation: 2, file: { size: 14 } })
@@ -475,7 +486,8 @@ export function sharedTaroTests(t: TaroContext) {
     }
     expect(first.copy.header.Authorization).not.toBe(second.copy.header.Authorization)
     // Why attempts are built from a snapshot: Taro's request functions mutate what they are handed.
-    if (t.env === 'alipay') expect(first.params).not.toHaveProperty('header') // moved to `headers`, then deleted
+    if (t.env === 'alipay')
+      expect(first.params).not.toHaveProperty('header') // moved to `headers`, then deleted
     else expect(typeof first.params.success).toBe('function') // Taro's own promise callbacks
     expect(options.success).toHaveBeenCalledTimes(1)
     expect(options.fail).not.toHaveBeenCalled()
@@ -700,7 +712,8 @@ export function sharedTaroTests(t: TaroContext) {
     t.setup({ exchange: exchangeCode, retry: { attempts: 2, backoffMs: 10 } })
     let logins = 0
     // Taro H5's login stub succeeds without a code; on Alipay Taro.login is my.getAuthCode (authCode → code).
-    t.sim.api[t.env === 'alipay' ? 'getAuthCode' : 'login'] = (o: Obj) => void (logins++, setTimeout(() => o.success({ errMsg: 'login:ok' })))
+    t.sim.api[t.env === 'alipay' ? 'getAuthCode' : 'login'] = (o: Obj) =>
+      void (logins++, setTimeout(() => o.success({ errMsg: 'login:ok' })))
     await expect(t.get('/api/first')).rejects.toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' })
     expect(exchangeCode).not.toHaveBeenCalled()
     expect(logins).toBe(1)

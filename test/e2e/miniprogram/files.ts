@@ -26,8 +26,12 @@ export class FileSystem {
   realPath(virtualPath: string): string {
     const v = String(virtualPath)
     const map: Array<[string, string]> = [
-      [`${WX_USER_DATA}/`, 'usr'], [`${MY_USER_DATA}/`, 'usr'], [`${TT_USER_DATA}/`, 'usr'],
-      ['wxfile://', 'tmp'], ['ttfile://', 'tmp'], ['https://resource/', 'tmp'],
+      [`${WX_USER_DATA}/`, 'usr'],
+      [`${MY_USER_DATA}/`, 'usr'],
+      [`${TT_USER_DATA}/`, 'usr'],
+      ['wxfile://', 'tmp'],
+      ['ttfile://', 'tmp'],
+      ['https://resource/', 'tmp'],
     ]
     for (const [prefix, sub] of map) {
       if (v.startsWith(prefix)) {
@@ -53,9 +57,12 @@ export class FileSystem {
     const toRealm = <T>(v: T) => this.sb.toRealm(v)
     // wx takes positional arguments; Alipay takes one object. Both shapes are accepted on both.
     const arg = (a: any, key: string, pos: unknown) => (a && typeof a === 'object' && !Buffer.isBuffer(a) ? a[key] : pos)
-    const fail = (name: string, err: unknown) => toRealm(p !== 'my'
-      ? { errMsg: `${name}:fail ${(err as Error).message}` }
-      : { error: 10022, errorMessage: (err as Error).message, success: false })
+    const fail = (name: string, err: unknown) =>
+      toRealm(
+        p !== 'my'
+          ? { errMsg: `${name}:fail ${(err as Error).message}` }
+          : { error: 10022, errorMessage: (err as Error).message, success: false },
+      )
     const wrap = <T>(name: string, fn: () => T) => {
       try {
         return fn()
@@ -64,36 +71,42 @@ export class FileSystem {
       }
     }
     return {
-      writeFileSync: (a: any, data?: unknown, encoding?: string) => wrap('writeFileSync', () => {
-        const file = this.realPath(arg(a, 'filePath', a))
-        const body = arg(a, 'data', data)
-        const enc = (arg(a, 'encoding', encoding) || 'utf8') as BufferEncoding
-        fs.mkdirSync(path.dirname(file), { recursive: true })
-        fs.writeFileSync(file, typeof body === 'string' ? Buffer.from(body, enc) : Buffer.from(body as ArrayBuffer))
-        return p === 'my' ? toRealm({ success: true }) : undefined
-      }),
-      readFileSync: (a: any, encoding?: string) => wrap('readFileSync', () => {
-        const buf = fs.readFileSync(this.realPath(arg(a, 'filePath', a)))
-        const enc = arg(a, 'encoding', encoding) as BufferEncoding | undefined
-        const content = enc ? buf.toString(enc) : new this.sb.realm.Uint8Array(buf).buffer
-        return p === 'my' ? { data: content } : content
-      }),
-      accessSync: (a: any) => wrap('accessSync', () => {
-        fs.accessSync(this.realPath(arg(a, 'path', a)))
-        return p === 'my' ? toRealm({ success: true }) : undefined
-      }),
-      unlinkSync: (a: any) => wrap('unlinkSync', () => {
-        fs.unlinkSync(this.realPath(arg(a, 'filePath', a)))
-        return p === 'my' ? toRealm({ success: true }) : undefined
-      }),
-      mkdirSync: (a: any, recursive?: boolean) => wrap('mkdirSync', () => {
-        fs.mkdirSync(this.realPath(arg(a, 'dirPath', a)), { recursive: !!arg(a, 'recursive', recursive) })
-        return p === 'my' ? toRealm({ success: true }) : undefined
-      }),
-      readdirSync: (a: any) => wrap('readdirSync', () => {
-        const files = fs.readdirSync(this.realPath(arg(a, 'dirPath', a)))
-        return toRealm(p === 'my' ? { files } : files)
-      }),
+      writeFileSync: (a: any, data?: unknown, encoding?: string) =>
+        wrap('writeFileSync', () => {
+          const file = this.realPath(arg(a, 'filePath', a))
+          const body = arg(a, 'data', data)
+          const enc = (arg(a, 'encoding', encoding) || 'utf8') as BufferEncoding
+          fs.mkdirSync(path.dirname(file), { recursive: true })
+          fs.writeFileSync(file, typeof body === 'string' ? Buffer.from(body, enc) : Buffer.from(body as ArrayBuffer))
+          return p === 'my' ? toRealm({ success: true }) : undefined
+        }),
+      readFileSync: (a: any, encoding?: string) =>
+        wrap('readFileSync', () => {
+          const buf = fs.readFileSync(this.realPath(arg(a, 'filePath', a)))
+          const enc = arg(a, 'encoding', encoding) as BufferEncoding | undefined
+          const content = enc ? buf.toString(enc) : new this.sb.realm.Uint8Array(buf).buffer
+          return p === 'my' ? { data: content } : content
+        }),
+      accessSync: (a: any) =>
+        wrap('accessSync', () => {
+          fs.accessSync(this.realPath(arg(a, 'path', a)))
+          return p === 'my' ? toRealm({ success: true }) : undefined
+        }),
+      unlinkSync: (a: any) =>
+        wrap('unlinkSync', () => {
+          fs.unlinkSync(this.realPath(arg(a, 'filePath', a)))
+          return p === 'my' ? toRealm({ success: true }) : undefined
+        }),
+      mkdirSync: (a: any, recursive?: boolean) =>
+        wrap('mkdirSync', () => {
+          fs.mkdirSync(this.realPath(arg(a, 'dirPath', a)), { recursive: !!arg(a, 'recursive', recursive) })
+          return p === 'my' ? toRealm({ success: true }) : undefined
+        }),
+      readdirSync: (a: any) =>
+        wrap('readdirSync', () => {
+          const files = fs.readdirSync(this.realPath(arg(a, 'dirPath', a)))
+          return toRealm(p === 'my' ? { files } : files)
+        }),
     }
   }
 

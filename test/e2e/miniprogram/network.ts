@@ -25,7 +25,8 @@ interface NetTask {
   abort(reason?: string): void
 }
 
-type Delivered = { status: number; headers: Record<string, string>; body: Buffer } | { error: 'abort' | 'timeout' | 'network'; message: string }
+type Delivered =
+  { status: number; headers: Record<string, string>; body: Buffer } | { error: 'abort' | 'timeout' | 'network'; message: string }
 
 export class Network {
   /** Every exchange, in the order the program made them. */
@@ -36,7 +37,10 @@ export class Network {
   private queue: NetTask[] = []
   private live = new Set<NetTask>()
 
-  constructor(private readonly sb: Sandbox, private readonly files: FileSystem) {}
+  constructor(
+    private readonly sb: Sandbox,
+    private readonly files: FileSystem,
+  ) {}
 
   /** Exchanges in flight or queued. */
   get pending(): number {
@@ -112,14 +116,16 @@ export class Network {
         }
         const lib = target.protocol === 'https:' ? https : http
         const headers: Record<string, string> = { ...req.headers }
-        if (req.body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) headers['Content-Length'] = String(req.body.length)
+        if (req.body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
+          headers['Content-Length'] = String(req.body.length)
         timer = setTimeout(() => {
           clientReq?.destroy()
           finish({ error: 'timeout', message: 'timeout' })
         }, req.timeoutMs)
         clientReq = lib.request(target, { method: req.method, headers, agent: false }, (res) => {
           const resHeaders = rawHeaderObject(res.rawHeaders)
-          for (const cb of headerListeners) sb.guard(() => cb(sb.toRealm({ header: resHeaders, headers: resHeaders, statusCode: res.statusCode })))
+          for (const cb of headerListeners)
+            sb.guard(() => cb(sb.toRealm({ header: resHeaders, headers: resHeaders, statusCode: res.statusCode })))
           const chunks: Buffer[] = []
           res.on('data', (c: Buffer) => chunks.push(c))
           res.on('end', () => finish({ status: res.statusCode || 0, headers: resHeaders, body: Buffer.concat(chunks) }))
@@ -146,8 +152,12 @@ export class Network {
     this.enqueue(task)
     return {
       abort: () => task.abort(),
-      onHeadersReceived: (cb: (r: unknown) => void) => { headerListeners.add(cb) },
-      offHeadersReceived: (cb: (r: unknown) => void) => { headerListeners.delete(cb) },
+      onHeadersReceived: (cb: (r: unknown) => void) => {
+        headerListeners.add(cb)
+      },
+      offHeadersReceived: (cb: (r: unknown) => void) => {
+        headerListeners.delete(cb)
+      },
       onProgressUpdate: () => {},
       offProgressUpdate: () => {},
       onChunkReceived: () => {},
@@ -159,7 +169,8 @@ export class Network {
     if (this.sb.platform !== 'my') {
       const reason = outcome.error === 'abort' ? 'abort' : outcome.error === 'timeout' ? 'timeout' : outcome.message
       // Douyin adds a numeric errNo to every failure.
-      const errNo = this.sb.platform === 'tt' ? { errNo: outcome.error === 'abort' ? 21102 : outcome.error === 'timeout' ? 21103 : 21100 } : {}
+      const errNo =
+        this.sb.platform === 'tt' ? { errNo: outcome.error === 'abort' ? 21102 : outcome.error === 'timeout' ? 21103 : 21100 } : {}
       return this.sb.toRealm({ errMsg: `${api}:fail ${reason}`, ...errNo })
     }
     const code = outcome.error === 'abort' ? 9 : outcome.error === 'timeout' ? 13 : 12
@@ -188,7 +199,9 @@ export class Network {
     const data = o.data
     if (method === 'GET' || method === 'HEAD') {
       if (data && typeof data === 'object' && !isBinary(data)) {
-        const qs = Object.entries(data).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&')
+        const qs = Object.entries(data)
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+          .join('&')
         if (qs) url += (url.includes('?') ? '&' : '?') + qs
       } else if (typeof data === 'string' && data) {
         url += (url.includes('?') ? '&' : '?') + data
@@ -198,7 +211,11 @@ export class Network {
       if (isBinary(data)) body = Buffer.from(data as ArrayBuffer)
       else if (typeof data === 'string') body = Buffer.from(data)
       else if (type.includes('x-www-form-urlencoded')) {
-        body = Buffer.from(Object.entries(data).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&'))
+        body = Buffer.from(
+          Object.entries(data)
+            .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+            .join('&'),
+        )
       } else body = Buffer.from(JSON.stringify(data))
     }
     const dataType = o.dataType === undefined ? 'json' : String(o.dataType)
@@ -224,16 +241,32 @@ export class Network {
         }
       }
       if (p !== 'my') {
-        const cookies = Object.entries(resHeaders).filter(([k]) => k.toLowerCase() === 'set-cookie').map(([, v]) => v)
+        const cookies = Object.entries(resHeaders)
+          .filter(([k]) => k.toLowerCase() === 'set-cookie')
+          .map(([, v]) => v)
         const res = { data: parsed, statusCode: status, header: sb.toRealm(resHeaders), cookies: sb.toRealm(cookies), errMsg: 'request:ok' }
         sb.settle(o, true, res)
         return
       }
       const modern = sb.opts.alipayModernFields ? { statusCode: status, header: sb.toRealm(resHeaders) } : {}
       if (status < 200 || status > 299) {
-        sb.settle(o, false, { error: 19, errorMessage: 'http status error', status, data: parsed, headers: sb.toRealm(resHeaders), ...modern })
+        sb.settle(o, false, {
+          error: 19,
+          errorMessage: 'http status error',
+          status,
+          data: parsed,
+          headers: sb.toRealm(resHeaders),
+          ...modern,
+        })
       } else if (decodeError) {
-        sb.settle(o, false, { error: 14, errorMessage: 'JSON parse data error', status, data: parsed, headers: sb.toRealm(resHeaders), ...modern })
+        sb.settle(o, false, {
+          error: 14,
+          errorMessage: 'JSON parse data error',
+          status,
+          data: parsed,
+          headers: sb.toRealm(resHeaders),
+          ...modern,
+        })
       } else {
         sb.settle(o, true, { data: parsed, status, headers: sb.toRealm(resHeaders), ...modern })
       }
@@ -244,44 +277,91 @@ export class Network {
     const { sb } = this
     const p = sb.platform
     o = o || {}
-    const fieldName = p === 'my' ? o.fileName ?? o.name : o.name
-    const invalid = !o.url ? 'url' : !o.filePath ? 'filePath' : !fieldName ? (p === 'my' ? 'fileName' : 'name') : p === 'my' && !o.fileType ? 'fileType' : null
+    const fieldName = p === 'my' ? (o.fileName ?? o.name) : o.name
+    const invalid = !o.url
+      ? 'url'
+      : !o.filePath
+        ? 'filePath'
+        : !fieldName
+          ? p === 'my'
+            ? 'fileName'
+            : 'name'
+          : p === 'my' && !o.fileType
+            ? 'fileType'
+            : null
     if (invalid) {
-      setImmediate(() => sb.settle(o, false, sb.toRealm(p !== 'my'
-        ? { errMsg: `uploadFile:fail parameter error: ${invalid} is required` }
-        : { error: 2, errorMessage: `invalid parameter ${invalid}` })))
-      return { abort: () => {}, onHeadersReceived: () => {}, offHeadersReceived: () => {}, onProgressUpdate: () => {}, offProgressUpdate: () => {} }
+      setImmediate(() =>
+        sb.settle(
+          o,
+          false,
+          sb.toRealm(
+            p !== 'my'
+              ? { errMsg: `uploadFile:fail parameter error: ${invalid} is required` }
+              : { error: 2, errorMessage: `invalid parameter ${invalid}` },
+          ),
+        ),
+      )
+      return {
+        abort: () => {},
+        onHeadersReceived: () => {},
+        offHeadersReceived: () => {},
+        onProgressUpdate: () => {},
+        offProgressUpdate: () => {},
+      }
     }
     let file: Buffer
     try {
       file = fs.readFileSync(this.files.realPath(o.filePath))
     } catch (err) {
-      setImmediate(() => sb.settle(o, false, sb.toRealm(p !== 'my'
-        ? { errMsg: `uploadFile:fail file not found: ${o.filePath}` }
-        : { error: 12, errorMessage: `file not found: ${(err as Error).message}` })))
-      return { abort: () => {}, onHeadersReceived: () => {}, offHeadersReceived: () => {}, onProgressUpdate: () => {}, offProgressUpdate: () => {} }
+      setImmediate(() =>
+        sb.settle(
+          o,
+          false,
+          sb.toRealm(
+            p !== 'my'
+              ? { errMsg: `uploadFile:fail file not found: ${o.filePath}` }
+              : { error: 12, errorMessage: `file not found: ${(err as Error).message}` },
+          ),
+        ),
+      )
+      return {
+        abort: () => {},
+        onHeadersReceived: () => {},
+        offHeadersReceived: () => {},
+        onProgressUpdate: () => {},
+        offProgressUpdate: () => {},
+      }
     }
     const boundary = `----tokenrelay${randomBytes(8).toString('hex')}`
     const parts: Buffer[] = []
     for (const [k, v] of Object.entries(o.formData || {})) {
       parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${String(v)}\r\n`))
     }
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${fieldName}"; filename="${path.basename(String(o.filePath))}"\r\nContent-Type: application/octet-stream\r\n\r\n`))
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${fieldName}"; filename="${path.basename(String(o.filePath))}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+    )
     parts.push(file, Buffer.from(`\r\n--${boundary}--\r\n`))
     const headers: Record<string, string> = {}
     for (const [k, v] of Object.entries({ ...(o.header || {}), ...(p === 'my' ? o.headers || {} : {}) })) headers[k] = String(v)
     headers['Content-Type'] = `multipart/form-data; boundary=${boundary}`
-    return this.exchange('uploadFile', { url: String(o.url), method: 'POST', headers, body: Buffer.concat(parts), timeoutMs: this.timeoutOf(o) }, (outcome) => {
-      if (!('status' in outcome)) {
-        sb.settle(o, false, this.failFor('uploadFile', outcome))
-        return
-      }
-      // The body is a STRING on both platforms, whatever the status.
-      const res = p !== 'my'
-        ? { data: outcome.body.toString('utf8'), statusCode: outcome.status, errMsg: 'uploadFile:ok' }
-        : { data: outcome.body.toString('utf8'), statusCode: outcome.status, header: sb.toRealm(outcome.headers) }
-      sb.settle(o, true, res)
-    })
+    return this.exchange(
+      'uploadFile',
+      { url: String(o.url), method: 'POST', headers, body: Buffer.concat(parts), timeoutMs: this.timeoutOf(o) },
+      (outcome) => {
+        if (!('status' in outcome)) {
+          sb.settle(o, false, this.failFor('uploadFile', outcome))
+          return
+        }
+        // The body is a STRING on both platforms, whatever the status.
+        const res =
+          p !== 'my'
+            ? { data: outcome.body.toString('utf8'), statusCode: outcome.status, errMsg: 'uploadFile:ok' }
+            : { data: outcome.body.toString('utf8'), statusCode: outcome.status, header: sb.toRealm(outcome.headers) }
+        sb.settle(o, true, res)
+      },
+    )
   }
 
   downloadFile(o: Record<string, any>): Record<string, any> {
@@ -303,7 +383,13 @@ export class Network {
         fs.mkdirSync(path.dirname(real), { recursive: true })
         fs.writeFileSync(real, outcome.body)
       } catch (err) {
-        sb.settle(o, false, sb.toRealm(p !== 'my' ? { errMsg: `downloadFile:fail ${(err as Error).message}` } : { error: 12, errorMessage: (err as Error).message }))
+        sb.settle(
+          o,
+          false,
+          sb.toRealm(
+            p !== 'my' ? { errMsg: `downloadFile:fail ${(err as Error).message}` } : { error: 12, errorMessage: (err as Error).message },
+          ),
+        )
         return
       }
       const res: Record<string, unknown> = o.filePath

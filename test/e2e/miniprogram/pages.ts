@@ -93,7 +93,9 @@ export class Pages {
     const lifetimes = { ...(o.lifetimes || {}) }
     for (const l of ['created', 'attached', 'ready', 'detached']) if (!lifetimes[l] && typeof o[l] === 'function') lifetimes[l] = o[l]
     const behaviorHooks = (o.behaviors || []).filter((b: unknown) => b && typeof b === 'object')
-    const call = (fn: unknown) => { if (typeof fn === 'function') sb.guard(() => (fn as Function).apply(inst, args)) }
+    const call = (fn: unknown) => {
+      if (typeof fn === 'function') sb.guard(() => (fn as (...a: unknown[]) => unknown).apply(inst, args))
+    }
     switch (name) {
       case 'created':
       case 'attached':
@@ -197,7 +199,9 @@ export function selectorQueryStub(): Record<string, any> {
     scrollOffset: () => q,
     fields: () => q,
     node: () => q,
-    exec: (cb?: (r: unknown[]) => void) => { if (cb) setTimeout(() => cb([]), 0) },
+    exec: (cb?: (r: unknown[]) => void) => {
+      if (cb) setTimeout(() => cb([]), 0)
+    },
   }
   return q
 }

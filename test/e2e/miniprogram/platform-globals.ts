@@ -102,7 +102,10 @@ function buildWx(parts: ProgramParts, installed: InstalledGlobals): Record<strin
     request: (o: Record<string, any>) => network.request(o),
     uploadFile: (o: Record<string, any>) => network.uploadFile(o),
     downloadFile: (o: Record<string, any>) => network.downloadFile(o),
-    login: sb.platform === 'tt' ? ttLogin(sb, installed) : sb.asyncApi('login', () => later({ ok: true, res: sb.toRealm(ok('login', { code: nextCode(sb, installed) })) })),
+    login:
+      sb.platform === 'tt'
+        ? ttLogin(sb, installed)
+        : sb.asyncApi('login', () => later({ ok: true, res: sb.toRealm(ok('login', { code: nextCode(sb, installed) })) })),
     checkSession: sb.asyncApi('checkSession', () => later({ ok: true, res: sb.toRealm(ok('checkSession')) })),
     ...storageApi(sb, parts.storage),
     ...navigationApi(sb, pages, parts.navigations),
@@ -111,13 +114,22 @@ function buildWx(parts: ProgramParts, installed: InstalledGlobals): Record<strin
     canIUse: () => true,
     // Douyin only: Taro's tt runtime asks which renderer runs the page (1: the webview one).
     // uni-mp-toutiao reads tt.pay at load time to map uni.requestPayment; payments are not simulated.
-    ...(sb.platform === 'tt' ? { getRenderMode: () => 1, pay: sb.asyncApi('pay', () => later({ ok: false, res: sb.toRealm({ errMsg: 'pay:fail not simulated' }) })) } : {}),
+    ...(sb.platform === 'tt'
+      ? {
+          getRenderMode: () => 1,
+          pay: sb.asyncApi('pay', () => later({ ok: false, res: sb.toRealm({ errMsg: 'pay:fail not simulated' }) })),
+        }
+      : {}),
     nextTick: (fn: () => void) => Promise.resolve().then(() => sb.guard(fn)),
-    onAppShow: (cb: (o: unknown) => void) => { loader.appShowListeners.push(cb) },
+    onAppShow: (cb: (o: unknown) => void) => {
+      loader.appShowListeners.push(cb)
+    },
     offAppShow: () => {},
     onAppHide: () => {},
     offAppHide: () => {},
-    onError: (cb: (msg: string) => void) => { sb.errorListeners.push(cb) },
+    onError: (cb: (msg: string) => void) => {
+      sb.errorListeners.push(cb)
+    },
     offError: () => {},
     onUnhandledRejection: () => {},
     onPageNotFound: () => {},
@@ -148,17 +160,23 @@ function buildMy(parts: ProgramParts, installed: InstalledGlobals): Record<strin
     httpRequest: (o: Record<string, any>) => network.request(o),
     uploadFile: (o: Record<string, any>) => network.uploadFile(o),
     downloadFile: (o: Record<string, any>) => network.downloadFile(o),
-    getAuthCode: sb.asyncApi('getAuthCode', () => later({ ok: true, res: sb.toRealm({ authCode: nextCode(sb, installed), authErrorScopes: {}, authSuccessScopes: ['auth_base'] }) })),
+    getAuthCode: sb.asyncApi('getAuthCode', () =>
+      later({ ok: true, res: sb.toRealm({ authCode: nextCode(sb, installed), authErrorScopes: {}, authSuccessScopes: ['auth_base'] }) }),
+    ),
     ...storageApi(sb, parts.storage),
     ...navigationApi(sb, pages, parts.navigations),
     ...systemApi(sb),
     getFileSystemManager: () => files.manager(),
     canIUse: (what: string) => typeof what === 'string' && !/^(saveFileToDingTalk|isIDE|dd)\b/.test(what),
-    onAppShow: (cb: (o: unknown) => void) => { loader.appShowListeners.push(cb) },
+    onAppShow: (cb: (o: unknown) => void) => {
+      loader.appShowListeners.push(cb)
+    },
     offAppShow: () => {},
     onAppHide: () => {},
     offAppHide: () => {},
-    onError: (cb: (msg: string) => void) => { sb.errorListeners.push(cb) },
+    onError: (cb: (msg: string) => void) => {
+      sb.errorListeners.push(cb)
+    },
     offError: () => {},
     onUnhandledRejection: () => {},
     getLaunchOptionsSync: () => sb.toRealm(pages.launchOptions()),
@@ -182,10 +200,21 @@ function buildMy(parts: ProgramParts, installed: InstalledGlobals): Record<strin
 function systemApi(sb: Sandbox): Record<string, any> {
   const p: MiniPlatform = sb.platform
   const info = {
-    brand: 'devtools', model: 'tokenrelay-e2e', pixelRatio: 2, screenWidth: 375, screenHeight: 812,
-    windowWidth: 375, windowHeight: 812, statusBarHeight: 44, language: 'zh_CN', version: p === 'wx' ? '8.0.50' : '10.5.0',
-    system: 'iOS 17.0', platform: p === 'wx' ? 'devtools' : 'iOS', SDKVersion: p === 'wx' ? '3.5.0' : '2.9.0',
-    safeArea: { left: 0, right: 375, top: 44, bottom: 812, width: 375, height: 768 }, app: p === 'my' ? 'alipay' : undefined,
+    brand: 'devtools',
+    model: 'tokenrelay-e2e',
+    pixelRatio: 2,
+    screenWidth: 375,
+    screenHeight: 812,
+    windowWidth: 375,
+    windowHeight: 812,
+    statusBarHeight: 44,
+    language: 'zh_CN',
+    version: p === 'wx' ? '8.0.50' : '10.5.0',
+    system: 'iOS 17.0',
+    platform: p === 'wx' ? 'devtools' : 'iOS',
+    SDKVersion: p === 'wx' ? '3.5.0' : '2.9.0',
+    safeArea: { left: 0, right: 375, top: 44, bottom: 812, width: 375, height: 768 },
+    app: p === 'my' ? 'alipay' : undefined,
     appName: p === 'tt' ? 'Douyin' : undefined,
   }
   const sys = () => sb.toRealm(info)

@@ -82,7 +82,9 @@ class Runtime {
     try {
       await Promise.race([
         launching,
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`launch took longer than ${timeout} ms`)), timeout) }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`launch took longer than ${timeout} ms`)), timeout)
+        }),
       ])
     } finally {
       if (timer) clearTimeout(timer)
@@ -110,7 +112,9 @@ class Runtime {
       platform: sb.platform,
       dir: sb.dir,
       routes: pages.routes,
-      get appInstance() { return loader.appInstance },
+      get appInstance() {
+        return loader.appInstance
+      },
       pages: () => [...pages.stack],
       page: (name?: string) => pages.instance(name),
       pageData: (name?: string) => JSON.parse(JSON.stringify(pages.instance(name).data)),
@@ -135,10 +139,14 @@ class Runtime {
       },
       navigations: this.navigations,
       http: network.http,
-      get maxInFlightSeen() { return network.maxSeen },
+      get maxInFlightSeen() {
+        return network.maxSeen
+      },
       logs: sb.logs,
       errors: sb.errors,
-      get missingApis() { return [...globals.missing].sort() },
+      get missingApis() {
+        return [...globals.missing].sort()
+      },
       loginCodes: globals.loginCodes,
       loginForce: globals.loginForce,
       storage: this.storage,

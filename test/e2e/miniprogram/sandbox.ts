@@ -108,7 +108,11 @@ export class Sandbox {
       this.logs.push({ level: 'error', text: `uncaught: ${safeInspect(err)}` })
       if (this.echo) console.error(`[${this.platform}] uncaught`, err)
       for (const cb of this.errorListeners) {
-        try { cb(String(err && (err as Error).stack || err)) } catch { /* listener failure is not ours */ }
+        try {
+          cb(String((err && (err as Error).stack) || err))
+        } catch {
+          /* listener failure is not ours */
+        }
       }
       return undefined
     }
@@ -135,11 +139,20 @@ export class Sandbox {
       const hasCb = o && (o.success || o.fail || o.complete)
       const p = impl(o || {})
       if (hasCb) {
-        p.then(({ ok, res }) => this.settle(o, ok, res), (err) => this.guard(() => { throw err }))
+        p.then(
+          ({ ok, res }) => this.settle(o, ok, res),
+          (err) =>
+            this.guard(() => {
+              throw err
+            }),
+        )
         return undefined
       }
       return new this.realm.Promise((resolve, reject) => {
-        p.then(({ ok, res }) => (ok ? resolve(res) : reject(res)), (err) => reject(err))
+        p.then(
+          ({ ok, res }) => (ok ? resolve(res) : reject(res)),
+          (err) => reject(err),
+        )
       })
     }
   }

@@ -41,19 +41,32 @@ export function storageApi(sb: Sandbox, storage: Map<string, unknown>): Record<s
         if (err) throw sb.toRealm({ errMsg: `setStorageSync:fail ${err}` })
       },
       getStorageSync: (key: string) => (storage.has(key) ? read(key) : ''),
-      removeStorageSync: (key: string) => { storage.delete(key) },
-      clearStorageSync: () => { storage.clear() },
+      removeStorageSync: (key: string) => {
+        storage.delete(key)
+      },
+      clearStorageSync: () => {
+        storage.clear()
+      },
       getStorageInfoSync: info,
       setStorage: sb.asyncApi('setStorage', (o) => {
         const err = write(o.key, o.data)
         return later(err ? { ok: false, res: { errMsg: `setStorage:fail ${err}` } } : { ok: true, res: { errMsg: 'setStorage:ok' } })
       }),
       getStorage: sb.asyncApi('getStorage', (o) =>
-        later(storage.has(o.key)
-          ? { ok: true, res: { data: read(o.key), errMsg: 'getStorage:ok' } }
-          : { ok: false, res: { errMsg: 'getStorage:fail data not found' } })),
-      removeStorage: sb.asyncApi('removeStorage', (o) => { storage.delete(o.key); return later({ ok: true, res: { errMsg: 'removeStorage:ok' } }) }),
-      clearStorage: sb.asyncApi('clearStorage', () => { storage.clear(); return later({ ok: true, res: { errMsg: 'clearStorage:ok' } }) }),
+        later(
+          storage.has(o.key)
+            ? { ok: true, res: { data: read(o.key), errMsg: 'getStorage:ok' } }
+            : { ok: false, res: { errMsg: 'getStorage:fail data not found' } },
+        ),
+      ),
+      removeStorage: sb.asyncApi('removeStorage', (o) => {
+        storage.delete(o.key)
+        return later({ ok: true, res: { errMsg: 'removeStorage:ok' } })
+      }),
+      clearStorage: sb.asyncApi('clearStorage', () => {
+        storage.clear()
+        return later({ ok: true, res: { errMsg: 'clearStorage:ok' } })
+      }),
       getStorageInfo: sb.asyncApi('getStorageInfo', () => later({ ok: true, res: info() })),
     }
   }
@@ -64,16 +77,28 @@ export function storageApi(sb: Sandbox, storage: Map<string, unknown>): Record<s
       return sb.toRealm(err ? { error: 15, errorMessage: err, success: false } : { success: true })
     },
     getStorageSync: (o: { key: string }) => sb.toRealm({ data: storage.has(o && o.key) ? storage.get(o.key) : null }),
-    removeStorageSync: (o: { key: string }) => { storage.delete(o && o.key); return sb.toRealm({ success: true }) },
-    clearStorageSync: () => { storage.clear(); return sb.toRealm({ success: true }) },
+    removeStorageSync: (o: { key: string }) => {
+      storage.delete(o && o.key)
+      return sb.toRealm({ success: true })
+    },
+    clearStorageSync: () => {
+      storage.clear()
+      return sb.toRealm({ success: true })
+    },
     getStorageInfoSync: info,
     setStorage: sb.asyncApi('setStorage', (o) => {
       const err = write(o.key, o.data)
       return later(err ? { ok: false, res: { error: 15, errorMessage: err } } : { ok: true, res: { success: true } })
     }),
     getStorage: sb.asyncApi('getStorage', (o) => later({ ok: true, res: { data: storage.has(o.key) ? read(o.key) : null } })),
-    removeStorage: sb.asyncApi('removeStorage', (o) => { storage.delete(o.key); return later({ ok: true, res: { success: true } }) }),
-    clearStorage: sb.asyncApi('clearStorage', () => { storage.clear(); return later({ ok: true, res: { success: true } }) }),
+    removeStorage: sb.asyncApi('removeStorage', (o) => {
+      storage.delete(o.key)
+      return later({ ok: true, res: { success: true } })
+    }),
+    clearStorage: sb.asyncApi('clearStorage', () => {
+      storage.clear()
+      return later({ ok: true, res: { success: true } })
+    }),
     getStorageInfo: sb.asyncApi('getStorageInfo', () => later({ ok: true, res: info() })),
   }
 }

@@ -24,10 +24,9 @@ export async function tap(sb: Sandbox, pages: Pages, name: string, elementId: st
     }
     return found
   }
-  const invoke = await sb.waitFor(target, timeoutMs, `#${elementId} rendered on ${inst.route}`)
-    .catch((err) => {
-      throw new Error(`tap: ${(err as Error).message}${problem ? ` (${problem})` : ''}`)
-    })
+  const invoke = await sb.waitFor(target, timeoutMs, `#${elementId} rendered on ${inst.route}`).catch((err) => {
+    throw new Error(`tap: ${(err as Error).message}${problem ? ` (${problem})` : ''}`)
+  })
   sb.guard(invoke)
   await macrotask()
   await macrotask()
@@ -37,9 +36,16 @@ export async function tap(sb: Sandbox, pages: Pages, name: string, elementId: st
 function tapTarget(sb: Sandbox, inst: PageInstance, elementId: string): (() => unknown) | string {
   const data = inst.data
   const taroRoot = data && data.root && typeof data.root === 'object' ? data.root : null
-  const event = (target: Record<string, unknown>) => sb.toRealm({
-    type: 'tap', timeStamp: Date.now(), target, currentTarget: target, detail: { x: 10, y: 10 }, touches: [], changedTouches: [],
-  })
+  const event = (target: Record<string, unknown>) =>
+    sb.toRealm({
+      type: 'tap',
+      timeStamp: Date.now(),
+      target,
+      currentTarget: target,
+      detail: { x: 10, y: 10 },
+      touches: [],
+      changedTouches: [],
+    })
   if (typeof inst.eh === 'function') {
     // Taro: one event handler for the page; the node is found by its sid.
     const node = taroRoot && findTaroNode(taroRoot, elementId)
