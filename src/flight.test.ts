@@ -388,6 +388,8 @@ describe('the flight against its own clock, epochs and events', () => {
     const backend = fakeBackend()
     const login = vi.fn(backend.silentLogin)
     const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, login, transport: backend.transport, logger: quiet })
+    const starts: string[] = []
+    relay.on('refresh:start', ({ strategy }) => starts.push(strategy))
     await relay.setCredentials(backend.login())
     backend.state.refreshFaults.push('invalid_grant')
     const release = backend.hold('/auth/refresh')
@@ -399,6 +401,41 @@ describe('the flight against its own clock, epochs and events', () => {
     await new Promise((r) => setTimeout(r, 5))
     expect(login).not.toHaveBeenCalled()
     expect(backend.state.loginCalls).toBe(0)
+    expect(starts).toEqual(['refresh'])
+  })
+
+  it('a refresh whose storage write is overtaken by clear() reports no success', async () => {
+    const data = new Map<string, string>()
+    let writing: (() => void) | undefined
+    const storage = {
+      get: (k: string) => data.get(k),
+      set: (k: string, v: string) => new Promise<void>((r) => (writing = () => (data.set(k, v), r()))),
+      remove: (k: string) => void data.delete(k),
+    }
+    const { backend, relay } = setup({ storage })
+    const outcomes: string[] = []
+    relay.on('refresh:success', () => outcomes.push('success'))
+    relay.on('refresh:failure', () => outcomes.push('failure'))
+    const first = relay.setCredentials(backend.login())
+    writing!()
+    await first
+    writing = undefined
+    const done = relay.refresh().catch((e) => e.code)
+    await vi.waitUntil(() => writing)
+    await relay.clear()
+    writing!() // the refresh's write lands after the logout
+    expect(await done).toBe('LOGGED_OUT')
+    await new Promise((r) => setTimeout(r, 5))
+    expect(outcomes).toEqual([])
+    expect(relay.getCredentials()).toBeNull()
+  })
+
+  it('without a refresh token (and no login) the session ends saying so', async () => {
+    const refresh = vi.fn()
+    const relay = createTokenRelay({ baseURL: API, logger: quiet, refresh })
+    await relay.setCredentials({ accessToken: 'a' })
+    await expect(relay.refresh()).rejects.toMatchObject({ code: 'SESSION_EXPIRED', message: 'no refresh token' })
+    expect(refresh).not.toHaveBeenCalled()
   })
 
   it('refresh:start names the reason and the strategy, login included', async () => {

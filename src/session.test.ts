@@ -339,6 +339,10 @@ describe('readCredentials: what is adopted, field by field', () => {
     expect(readCredentials({ accessToken: 'a', expiresIn })).toStrictEqual({ accessToken: 'a' })
   })
 
+  it('an expires_in of null (and no expiresIn) is left out too, not read as 0', () => {
+    expect(readCredentials({ accessToken: 'a', expires_in: null })).toStrictEqual({ accessToken: 'a' })
+  })
+
   it('adopted credentials and the change event carry no undefined keys either', async () => {
     const changes: unknown[] = []
     const relay = createTokenRelay({ baseURL: API, logger: quiet })

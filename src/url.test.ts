@@ -46,6 +46,7 @@ describe('resolveURL', () => {
     ['users/1', 'https://a.test/v1', 'https://a.test/v1/users/1'],
     ['/users', '/api', '/api/users'], // a base without an origin (H5 page-relative)
     ['v2/items:batch', 'https://a.test/api', 'https://a.test/api/v2/items:batch'], // a colon after a `/` is no scheme
+    ['items/all:batch', 'https://a.test/api', 'https://a.test/api/items/all:batch'],
   ])('%s against %s → %s', (url, base, out) => {
     expect(resolveURL(url, base)).toBe(out)
   })
