@@ -31,6 +31,7 @@ describe('codeLogin', () => {
     const error = await codeLogin(() => Promise.reject(failure), exchange)(ctx).catch((e) => e)
     expect(isTokenRelayError(error, 'SESSION_EXPIRED')).toBe(true)
     expect(error.cause).toBe(failure)
+    expect(error.message).toMatch(/^no silent login on this platform \(.*not supported/)
     expect(exchange).not.toHaveBeenCalled()
   })
 
