@@ -2,6 +2,7 @@
 // answers), abort reaching the platform promise, Taro's abort(cb)/progress(cb), and the chain's catch.
 import { describe, expect, it, vi } from 'vitest'
 import { createTokenRelay } from '../../src/index.js'
+import type { PlatformTask } from '../shared/call.js'
 import { createAbort } from '../shared/signal.js'
 import type { TaroPromise } from './task.js'
 import { asAnswer, chainTask, fileCall, isRelayed, markRelayed, taroTask } from './task.js'
@@ -36,21 +37,21 @@ describe('Taro task helpers', () => {
   it('taroTask: abort(cb) calls cb, aborts and returns the task; progress(cb) only when asked for', () => {
     const abort = vi.fn()
     const onProgressUpdate = vi.fn()
-    const task = Object.assign(Promise.resolve(), { abort, onProgressUpdate })
+    const task = Object.assign(Promise.resolve(), { abort, onProgressUpdate }) as unknown as Promise<unknown> & PlatformTask
     const cb = vi.fn()
-    expect(taroTask(task, true).abort(cb as never)).toBe(task)
+    expect((taroTask(task, true).abort as (cb: () => void) => unknown)(cb)).toBe(task)
     expect(cb).toHaveBeenCalledTimes(1)
     expect(abort).toHaveBeenCalledTimes(1)
     const listener = () => {}
     expect((task.progress as (cb: unknown) => unknown)(listener)).toBe(task)
     expect(onProgressUpdate).toHaveBeenCalledWith(listener)
-    expect(taroTask(Object.assign(Promise.resolve(), { abort }), false).progress).toBeUndefined()
+    expect(taroTask(Object.assign(Promise.resolve(), { abort }) as unknown as Promise<unknown> & PlatformTask, false).progress).toBeUndefined()
   })
 
   it("chainTask leaves a promise caller's catch alone", () => {
-    const task = Object.assign(Promise.resolve(), { abort: vi.fn() })
+    const task = Object.assign(Promise.resolve(), { abort: vi.fn() }) as unknown as Promise<unknown> & PlatformTask
     expect(chainTask(task, false).catch).toBe(Promise.prototype.catch)
-    expect(chainTask(Object.assign(Promise.resolve(), { abort: vi.fn() }), true).catch).not.toBe(Promise.prototype.catch)
+    expect(chainTask(Object.assign(Promise.resolve(), { abort: vi.fn() }) as unknown as Promise<unknown> & PlatformTask, true).catch).not.toBe(Promise.prototype.catch)
   })
 
   it('fileCall hands back a task with progress(cb)', async () => {
