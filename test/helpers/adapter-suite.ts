@@ -374,9 +374,13 @@ export function sharedAdapterTests(t: AdapterContext) {
     await vi.waitUntil(() => r.refreshing)
     const waiting = waitingFor(r, '/api/aborted')
     const { task, seen } = t.withCallbacks('request', { url: '/api/aborted' })
+    // Aborted after `queued`, so the engine's listener on the signal (not its pre-check) must reject it, and
+    // before the refresh is released.
     await waiting
     task.abort()
     await vi.waitUntil(() => seen.complete.length === 1)
+    expect(r.refreshing).toBe(true)
+    expect(t.server.stats().refreshes).toBe(0)
     expect(seen.order).toEqual(['fail', 'complete'])
     expect(seen.fail[0]).toMatchObject({ code: 'ABORTED', errMsg: 'request:fail abort' })
     // The task of a held call is also a promise (uni's too): it rejects as well (callback callers never look at
