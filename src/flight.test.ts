@@ -1,25 +1,11 @@
 // The flight room and its classify(): what a refresh or login answer means, how long to wait between
 // tries, the circuit breaker under a moving clock, and the app's callbacks that throw.
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { API, fakeBackend } from '../test/helpers/fake-backend.js'
+import { API, fakeBackend, get, quiet, relayOnBackend } from '../test/helpers/fake-backend.js'
 import { createTokenRelay, isTokenRelayError } from './index.js'
 import type { Clock, Credentials, RefreshContext, RelayRequest, TokenRelayOptions } from './index.js'
 
-const get = (path: string, extra: Partial<RelayRequest> = {}): RelayRequest => ({ url: `${API}${path}`, method: 'GET', ...extra })
-const quiet = { log() {}, warn() {} }
-
-function setup(options: TokenRelayOptions = {}) {
-  const backend = fakeBackend()
-  const relay = createTokenRelay({
-    baseURL: API,
-    refresh: backend.refresh,
-    transport: backend.transport,
-    retry: { attempts: 2, backoffMs: 1 },
-    logger: quiet,
-    ...options,
-  })
-  return { backend, relay, send: (req: RelayRequest) => relay.send(req, backend.transport) }
-}
+const setup = (options: TokenRelayOptions = {}) => relayOnBackend({ logger: quiet, ...options })
 
 afterEach(() => {
   vi.useRealTimers()

@@ -1,21 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { API, fakeBackend, memoryStore, settleAll } from '../test/helpers/fake-backend.js'
+import { API, fakeBackend, get, memoryStore, quiet, relayOnBackend, settleAll } from '../test/helpers/fake-backend.js'
 import { SessionExpiredError, TokenRelayError, createTokenRelay, debugTimeline, isTokenRelayError } from './index.js'
-import type { Credentials, RefreshContext, RelayRequest, TokenRelayOptions } from './index.js'
+import type { Credentials, RefreshContext, RelayRequest } from './index.js'
 
-const get = (path: string, extra: Partial<RelayRequest> = {}): RelayRequest => ({ url: `${API}${path}`, method: 'GET', ...extra })
-
-function setup(options: TokenRelayOptions = {}, backendOptions: Parameters<typeof fakeBackend>[0] = {}) {
-  const backend = fakeBackend(backendOptions)
-  const relay = createTokenRelay({
-    baseURL: API,
-    refresh: backend.refresh,
-    transport: backend.transport,
-    retry: { attempts: 2, backoffMs: 1 },
-    ...options,
-  })
-  return { backend, relay, send: (req: RelayRequest) => relay.send(req, backend.transport) }
-}
+const setup = relayOnBackend
 
 afterEach(() => {
   vi.useRealTimers()
@@ -758,8 +746,6 @@ describe('API', () => {
 })
 
 describe('the request loop, edge by edge', () => {
-  const quiet = { log() {}, warn() {} }
-
   it('refresh gets a copy of the credentials (null before a login), and ctx.request marks its call auth: false', async () => {
     const backend = fakeBackend()
     const contexts: unknown[] = []

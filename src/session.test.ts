@@ -1,26 +1,12 @@
 // The session room: what credentials are adopted, which session a request belongs to, and storage that
 // misbehaves. Each block names the SECURITY.md promise it proves.
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { API, fakeBackend, memoryStore, settleAll } from '../test/helpers/fake-backend.js'
+import { API, fakeBackend, get, memoryStore, quiet, relayOnBackend, settleAll } from '../test/helpers/fake-backend.js'
 import { SessionExpiredError, createTokenRelay, decodeJwt } from './index.js'
 import type { Credentials, RelayRequest, TokenRelayOptions, TokenStorage } from './index.js'
 import { readCredentials } from './session.js'
 
-const get = (path: string, extra: Partial<RelayRequest> = {}): RelayRequest => ({ url: `${API}${path}`, method: 'GET', ...extra })
-const quiet = { log() {}, warn() {} }
-
-function setup(options: TokenRelayOptions = {}) {
-  const backend = fakeBackend()
-  const relay = createTokenRelay({
-    baseURL: API,
-    refresh: backend.refresh,
-    transport: backend.transport,
-    retry: { attempts: 2, backoffMs: 1 },
-    logger: quiet,
-    ...options,
-  })
-  return { backend, relay, send: (req: RelayRequest) => relay.send(req, backend.transport) }
-}
+const setup = (options: TokenRelayOptions = {}) => relayOnBackend({ logger: quiet, ...options })
 
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
 const jwt = (claims: object) => `${b64({ alg: 'none' })}.${b64(claims)}.sig`

@@ -1,6 +1,7 @@
 // An in-process stand-in for an auth server, for the engine's unit tests: every answer is computed from
 // the token the request carried, and every hit is counted. Adapter tests use the real HTTP server instead.
-import type { Credentials, RefreshContext, RelayRequest, RelayResponse, Transport } from '../../src/index.js'
+import { createTokenRelay } from '../../src/index.js'
+import type { Credentials, RefreshContext, RelayRequest, RelayResponse, TokenRelayOptions, Transport } from '../../src/index.js'
 
 export const API = 'https://api.test'
 
@@ -144,4 +145,23 @@ export function memoryStore() {
       data.delete(k)
     },
   }
+}
+
+/** A GET to the fake API. */
+export const get = (path: string, extra: Partial<RelayRequest> = {}): RelayRequest => ({ url: `${API}${path}`, method: 'GET', ...extra })
+
+/** A logger that prints nothing. */
+export const quiet = { log() {}, warn() {} }
+
+/** A relay on a fresh fake backend: its refresh, its transport, fast retries; `send` goes through that transport. */
+export function relayOnBackend(options: TokenRelayOptions = {}, backendOptions: Parameters<typeof fakeBackend>[0] = {}) {
+  const backend = fakeBackend(backendOptions)
+  const relay = createTokenRelay({
+    baseURL: API,
+    refresh: backend.refresh,
+    transport: backend.transport,
+    retry: { attempts: 2, backoffMs: 1 },
+    ...options,
+  })
+  return { backend, relay, send: (req: RelayRequest) => relay.send(req, backend.transport) }
 }
