@@ -134,6 +134,42 @@ Page({
 })
 `
 
+/** app.json, config.js, app.js (install() from `tokenrelay/<adapter>`, the login code sent as `codeField`) and the home page. */
+const appFiles = (adapter: 'wx' | 'my' | 'tt', codeField: 'code' | 'authCode') => ({
+  'app.json': JSON.stringify({ pages: ['pages/home/index', 'pages/login/index'] }),
+  'config.js': `module.exports = { API: ${JSON.stringify(server.url)} }\n`,
+  'app.js': `
+const { install } = require('tokenrelay/${adapter}')
+const { API } = require('./config.js')
+App({
+  onLaunch() {
+    this.relay = install({
+      baseURL: API,
+      refresh: ({ refreshToken, request }) => request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } }).then((r) => r.data),
+      exchange: (${codeField}, { request }) => request({ url: '/auth/login', method: 'POST', data: { ${codeField} } }).then((r) => r.data),
+      loginPage: '/pages/login/index',
+    })
+  },
+})
+`,
+  'pages/home/index.js': PAGE(adapter),
+})
+
+/** Launches the project as the platform would: `name` as the global, App/Page registered, app.js then the home page. */
+function launch(project: string, name: string, platform: object, getCurrentPages: unknown, resolve: (project: string) => Resolve) {
+  const runtime = registry()
+  vi.stubGlobal(name, platform)
+  vi.stubGlobal('getCurrentPages', getCurrentPages)
+  vi.stubGlobal('App', runtime.App)
+  vi.stubGlobal('Page', runtime.Page)
+  vi.stubGlobal('getApp', runtime.getApp)
+  const modules = moduleSystem(resolve(project))
+  modules.load(join(project, 'app.js'))
+  modules.load(join(project, 'pages/home/index.js'))
+  runtime.app.onLaunch()
+  return { runtime, modules, page: runtime.pages[0] }
+}
+
 function writeProject(dir: string, files: Record<string, string>) {
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true })
@@ -156,23 +192,7 @@ describe('native WeChat project (构建 npm, then require)', () => {
     writeProject(project, {
       'project.config.json': JSON.stringify({ compileType: 'miniprogram', miniprogramRoot: './', setting: { packNpmManually: true } }),
       'package.json': JSON.stringify({ name: 'native-wechat', private: true, dependencies: { tokenrelay: '*' } }),
-      'app.json': JSON.stringify({ pages: ['pages/home/index', 'pages/login/index'] }),
-      'config.js': `module.exports = { API: ${JSON.stringify(server.url)} }\n`,
-      'app.js': `
-const { install } = require('tokenrelay/wx')
-const { API } = require('./config.js')
-App({
-  onLaunch() {
-    this.relay = install({
-      baseURL: API,
-      refresh: ({ refreshToken, request }) => request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } }).then((r) => r.data),
-      exchange: (code, { request }) => request({ url: '/auth/login', method: 'POST', data: { code } }).then((r) => r.data),
-      loginPage: '/pages/login/index',
-    })
-  },
-})
-`,
-      'pages/home/index.js': PAGE('wx'),
+      ...appFiles('wx', 'code'),
     })
     const ci = createRequire(import.meta.url)('miniprogram-ci') as {
       packNpmManually(o: {
@@ -192,17 +212,7 @@ App({
     // What ships to the phone: no node_modules.
     rmSync(join(project, 'node_modules'), { recursive: true, force: true })
     const sim = createWx()
-    const runtime = registry()
-    vi.stubGlobal('wx', sim.wx)
-    vi.stubGlobal('getCurrentPages', sim.getCurrentPages)
-    vi.stubGlobal('App', runtime.App)
-    vi.stubGlobal('Page', runtime.Page)
-    vi.stubGlobal('getApp', runtime.getApp)
-    const modules = moduleSystem(wechatResolve(project))
-    modules.load(join(project, 'app.js'))
-    modules.load(join(project, 'pages/home/index.js'))
-    runtime.app.onLaunch()
-    const [page] = runtime.pages
+    const { runtime, modules, page } = launch(project, 'wx', sim.wx, sim.getCurrentPages, wechatResolve)
 
     const logins = server.stats().logins
     await page.load(1)
@@ -226,36 +236,10 @@ describe('native Alipay project (node_modules read by the IDE)', () => {
     writeProject(project, {
       'mini.project.json': JSON.stringify({ format: 2, compileOptions: { component2: true, enableNodeModuleBabelTransform: true } }),
       'package.json': JSON.stringify({ name: 'native-alipay', private: true, dependencies: { tokenrelay: '*' } }),
-      'app.json': JSON.stringify({ pages: ['pages/home/index', 'pages/login/index'] }),
-      'config.js': `module.exports = { API: ${JSON.stringify(server.url)} }\n`,
-      'app.js': `
-const { install } = require('tokenrelay/my')
-const { API } = require('./config.js')
-App({
-  onLaunch() {
-    this.relay = install({
-      baseURL: API,
-      refresh: ({ refreshToken, request }) => request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } }).then((r) => r.data),
-      exchange: (authCode, { request }) => request({ url: '/auth/login', method: 'POST', data: { authCode } }).then((r) => r.data),
-      loginPage: '/pages/login/index',
-    })
-  },
-})
-`,
-      'pages/home/index.js': PAGE('my'),
+      ...appFiles('my', 'authCode'),
     })
     const sim = createMy()
-    const runtime = registry()
-    vi.stubGlobal('my', sim.my)
-    vi.stubGlobal('getCurrentPages', sim.getCurrentPages)
-    vi.stubGlobal('App', runtime.App)
-    vi.stubGlobal('Page', runtime.Page)
-    vi.stubGlobal('getApp', runtime.getApp)
-    const modules = moduleSystem(alipayResolve(project))
-    modules.load(join(project, 'app.js'))
-    modules.load(join(project, 'pages/home/index.js'))
-    runtime.app.onLaunch()
-    const [page] = runtime.pages
+    const { runtime, modules, page } = launch(project, 'my', sim.my, sim.getCurrentPages, alipayResolve)
 
     const logins = server.stats().logins
     await page.load(1)
@@ -280,36 +264,10 @@ describe('native Douyin project (tokenrelay/tt without exports)', () => {
     writeProject(project, {
       'project.config.json': JSON.stringify({ compileType: 'miniprogram' }),
       'package.json': JSON.stringify({ name: 'native-douyin', private: true, dependencies: { tokenrelay: '*' } }),
-      'app.json': JSON.stringify({ pages: ['pages/home/index', 'pages/login/index'] }),
-      'config.js': `module.exports = { API: ${JSON.stringify(server.url)} }\n`,
-      'app.js': `
-const { install } = require('tokenrelay/tt')
-const { API } = require('./config.js')
-App({
-  onLaunch() {
-    this.relay = install({
-      baseURL: API,
-      refresh: ({ refreshToken, request }) => request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } }).then((r) => r.data),
-      exchange: (code, { request }) => request({ url: '/auth/login', method: 'POST', data: { code } }).then((r) => r.data),
-      loginPage: '/pages/login/index',
-    })
-  },
-})
-`,
-      'pages/home/index.js': PAGE('tt'),
+      ...appFiles('tt', 'code'),
     })
     const sim = createTt()
-    const runtime = registry()
-    vi.stubGlobal('tt', sim.tt)
-    vi.stubGlobal('getCurrentPages', sim.getCurrentPages)
-    vi.stubGlobal('App', runtime.App)
-    vi.stubGlobal('Page', runtime.Page)
-    vi.stubGlobal('getApp', runtime.getApp)
-    const modules = moduleSystem(alipayResolve(project))
-    modules.load(join(project, 'app.js'))
-    modules.load(join(project, 'pages/home/index.js'))
-    runtime.app.onLaunch()
-    const [page] = runtime.pages
+    const { runtime, modules, page } = launch(project, 'tt', sim.tt, sim.getCurrentPages, alipayResolve)
 
     const logins = server.stats().logins
     await page.load(1)
