@@ -330,8 +330,17 @@ describe.sequential('uni h5 (Chromium): tokenrelay installed by the Vite plugin'
     await waitForH5Route(app, LOGIN)
     await app.waitForText('session out idle')
     expect(server.stats()).toMatchObject({ refreshAttempts: 2, refreshFailures: 1, logins: 1 })
-    expectEveryRoute(hitsSince(server, before), [[401, 2, true]])
+    // In a browser the upload starts later than the requests (its file is made first), so the refused refresh
+    // can be over before it is sent: it is then held and rejected without going out. Either way no route
+    // went out twice, and none with a token the server did not issue for this session.
+    const hits = hitsSince(server, before)
+    expect(hits['/api/item/0']).toEqual([[401, 2, true]])
+    for (const [route, seen] of Object.entries(hits)) {
+      expect(RUN_ROUTES).toContain(route)
+      expect(seen, route).toEqual([[401, 2, true]])
+    }
     await new Promise((r) => setTimeout(r, 300)) // nothing else arrives late
+    expect(Object.keys(hitsSince(server, before)).sort()).toEqual(Object.keys(hits).sort())
     expect(await loginNavigationsSince(from)).toEqual([`push ${LOGIN}`])
     expect(app.pageErrors).toEqual([])
   })
