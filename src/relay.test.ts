@@ -673,6 +673,41 @@ describe('stamp() and receive(): interceptor platforms', () => {
   })
 })
 
+describe('wouldWait(): what an interceptor platform asks before letting a request go', () => {
+  it('true exactly when send() would hold the request: storage unread, refresh running or due, cold start with a login', async () => {
+    const backend = fakeBackend()
+    let now = 1_000_000
+    const clock = { now: () => now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout }
+    let read: (value: string) => void = () => {}
+    const storage = { get: () => new Promise<string>((r) => (read = r)), set() {}, remove() {} }
+    const relay = createTokenRelay({ baseURL: API, refresh: backend.refresh, transport: backend.transport, storage, clock, logger: quiet })
+    const api = { url: '/api/x' }
+    expect(relay.wouldWait(api)).toBe(true) // the stored pair is not read yet
+    expect(relay.wouldWait({ ...api, auth: false })).toBe(false)
+    expect(relay.wouldWait({ url: 'https://evil.test/x' })).toBe(false)
+    read(JSON.stringify({ accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: now + 100_000 }))
+    await relay.ready
+    expect(relay.wouldWait(api)).toBe(false)
+    now += 50_000 // 50 s left: inside the 60 s refresh-ahead window
+    expect(relay.wouldWait(api)).toBe(true)
+    expect(relay.wouldWait({ ...api, auth: false })).toBe(false)
+    now -= 50_000
+    const release = backend.hold('/auth/refresh')
+    const refreshing = relay.refresh().catch(() => {})
+    await vi.waitUntil(() => relay.refreshing)
+    expect(relay.wouldWait(api)).toBe(true)
+    release()
+    await refreshing
+    await relay.clear()
+    expect(relay.wouldWait(api)).toBe(false) // logged out, no login strategy: it goes out without a token
+
+    const cold = createTokenRelay({ baseURL: API, login: async () => backend.login(), logger: quiet })
+    expect(cold.wouldWait(api)).toBe(true) // no credentials, a way to log in: the first request waits for it
+    await cold.clear()
+    expect(cold.wouldWait(api)).toBe(false) // after a logout, no silent login until new credentials arrive
+  })
+})
+
 describe('API', () => {
   it('setCredentials rejects bad input with a TypeError and keeps the old credentials', async () => {
     const { backend, relay } = setup()

@@ -37,6 +37,11 @@ export interface TokenRelay {
   /** Settles when stored credentials have been read (or after `storageTimeoutMs`). */
   readonly ready: Promise<void>
   readonly refreshing: boolean
+  /**
+   * Whether `send()` would hold `request` before it goes out: storage not read yet, a login or refresh running,
+   * or one due. For interceptor platforms that decide synchronously whether to let a request go.
+   */
+  wouldWait(request: RelayRequest): boolean
 }
 
 /** A request ready for the platform, and the credentials version and session it carries. */
@@ -207,6 +212,8 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     get refreshing() {
       return !!flights.current
     },
+    wouldWait: (request) =>
+      guarded(request, resolveURL(request.url, baseURL)) && (!session.loaded || !!flights.current || (!session.ended && !!due())),
     stamp(request) {
       const url = resolveURL(request.url, baseURL)
       const token = !flights.current && guarded(request, url) && !!session.creds

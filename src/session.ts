@@ -82,6 +82,8 @@ export function createSession({
     /** Set when the session ended (or the user logged out) until new credentials arrive. */
     ended: null as TokenRelayError | null,
     ready: Promise.resolve(),
+    /** False while an async storage read is still pending (within its bound). */
+    loaded: true,
     accept,
     forget,
     end,
@@ -207,7 +209,8 @@ export function createSession({
     const raw = storage.get(storageKey)
     if (raw && typeof (raw as Promise<unknown>).then === 'function') {
       // A value that arrives after the bound is still adopted if nothing newer came meanwhile.
-      state.ready = bounded((raw as Promise<unknown>).then(load, report), 'get')
+      state.loaded = false
+      state.ready = bounded((raw as Promise<unknown>).then(load, report), 'get').then(() => void (state.loaded = true))
     } else load(raw)
   } catch (error) {
     report(error)

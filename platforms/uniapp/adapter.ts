@@ -172,22 +172,9 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
         return false
       }
 
-    // Whether the relay holds a request back before it goes out, as it does on wx and Taro: its stored session
-    // not read yet, a login or refresh running, no session yet but a way to log in (cold start), or a token
-    // known to have expired. Sent anyway, such a request would go out without a token (or with the dead one).
-    let read = false
-    void relay.ready.then(() => (read = true))
-    // Like the engine: after a session end or a logout, no silent login until new credentials arrive.
-    let ended = false
-    relay.on('change', ({ credentials }) => (ended = !credentials))
-    const canLogIn = !!(options.login || options.exchange)
-    const held = (request: RelayRequest) => {
-      if (request.auth === false || !relay.isAllowed(request.url)) return false
-      if (!read || relay.refreshing) return true
-      const creds = relay.getCredentials()
-      if (!creds) return canLogIn && !ended
-      return creds.expiresAt != null && creds.expiresAt <= (options.clock ? options.clock.now() : Date.now())
-    }
+    // A request the relay would hold back (storage not read, a login or refresh running or due) is held here
+    // too, as on wx and Taro: sent anyway, it would go out without a token (or with the dead one).
+    const held = (request: RelayRequest) => relay.wouldWait(request)
 
     const hooksFor = (api: NetworkApi): Interceptor => ({
       // Synchronous on purpose: a promise from invoke makes uni skip every later invoke hook (it hands them a

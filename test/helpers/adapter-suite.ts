@@ -8,7 +8,7 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import type { InstalledRelay, PlatformOptions, ReturnAfterLogin } from '../../platforms/shared/types.js'
-import type { RefreshContext } from '../../src/index.js'
+import type { Clock, RefreshContext } from '../../src/index.js'
 import type { SimOptions } from './mini-platform.js'
 import { tempFile } from './mini-platform.js'
 import { loginDirect, refresh } from './reference.js'
@@ -313,6 +313,20 @@ export function sharedAdapterTests(t: AdapterContext) {
       [401, 1],
       [200, 2],
     ])
+  })
+
+  it('requests inside the refresh-ahead window wait for one refresh and go out only with the new token', async () => {
+    let now = Date.now()
+    const clock = { now: () => now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout }
+    const r = await t.loggedIn({ clock: clock as Clock })
+    const { expiresAt } = r.getCredentials()!
+    expect(expiresAt).toEqual(expect.any(Number))
+    now = expiresAt! - 30_000 // still valid, but inside the default 60 s window
+    const answers = await Promise.all([t.get('/api/a'), t.get('/api/b'), t.get('/api/c')])
+    expect(answers.map((a) => a.data.generation)).toEqual([2, 2, 2])
+    expect(t.server.stats().refreshes).toBe(1)
+    // Held before going out: no request spent the old token on the way.
+    for (const route of ['/api/a', '/api/b', '/api/c']) expect(t.hits(route), route).toEqual([[200, 2]])
   })
 
   it('an expiry that persists after the refresh: one refresh, one replay, then REPLAY_LIMIT', async () => {
