@@ -219,7 +219,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       const token = !flights.current && guarded(request, url) && !!session.creds
       // Sent without the token while a refresh runs or a login is due: version -1 says its expiry answer is no
       // news, so it is sent again once that is done, spending no replay and starting no refresh of its own.
-      const pending = !token && (!!flights.current || (!session.creds && !!login))
+      const pending = !token && (!!flights.current || (!session.creds && !!login && !session.ended))
       return { request: outgoing(request, url, token), version: pending ? -1 : session.version, session: session.creds ? session.id : 0 }
     },
     getCredentials: () => session.creds && { ...session.creds },

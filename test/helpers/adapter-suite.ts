@@ -329,6 +329,17 @@ export function sharedAdapterTests(t: AdapterContext) {
     for (const route of ['/api/a', '/api/b', '/api/c']) expect(t.hits(route), route).toEqual([[200, 2]])
   })
 
+  it('after a logout a request goes out once, without a token, and fails LOGGED_OUT: no silent login, no refresh', async () => {
+    const r = await t.loggedIn()
+    await r.clear()
+    const logins = t.server.stats().logins
+    const { ok, value } = await t.settled(t.get('/api/after-logout'))
+    expect(ok).toBe(false)
+    expect(String(value.errMsg || value.errorMessage || value.message)).toContain('LOGGED_OUT')
+    expect(t.hits('/api/after-logout')).toEqual([[401, null]])
+    expect(t.server.stats()).toMatchObject({ logins, refreshAttempts: 0 })
+  })
+
   it('an expiry that persists after the refresh: one refresh, one replay, then REPLAY_LIMIT', async () => {
     await t.loggedIn({ isExpired: (res) => res.statusCode === 401 || (res.data as { path?: string }).path === '/api/always' })
     const { seen, settled } = t.withCallbacks('request', { url: '/api/always' })
