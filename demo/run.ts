@@ -3,9 +3,12 @@
 // come from the server's own stats, not from the client.
 import { writeFileSync } from 'node:fs'
 import { startServer } from '../playground-server/server.js'
-import type { Credentials, RefreshContext } from '../src/index.js'
+import type { Credentials, RefreshContext, RelayRequest, TokenRelay, Transport } from '../src/index.js'
+import { createTokenRelay } from '../src/index.js'
 import { install } from '../platforms/wx/index.js'
+import { memoryTabs } from '../test/helpers/memory-tabs.js'
 import { createWx, tempFile } from '../test/helpers/mini-platform.js'
+import { loginDirect } from '../test/helpers/reference.js'
 import type { Attempt, Band, Lane } from './timeline.js'
 import { renderTimeline } from './timeline.js'
 
@@ -149,6 +152,51 @@ export async function runDemo(options: { out?: string; print?: (line: string) =>
       ),
     ])
     say(`   navigations: ${sim.navigations.map((n) => `${n.api}(${n.url})`).join(', ')} (return page remembered: /pages/orders/index)`)
+
+    // 5. H5: two tabs of one app share storage; both meet the expired token at once. With `crossTab` they
+    //    refresh once between them (the other tab adopts the stored pair), where each would present the
+    //    same refresh token and the server would see reuse.
+    const tabs = memoryTabs()
+    tabs.storage.set('tokenrelay', JSON.stringify(await loginDirect(server.url, 'code-bob-tabs')))
+    const fetchTransport: Transport = async (req: RelayRequest) => {
+      const path = new URL(req.url).pathname
+      const a: Attempt = { start: now(), end: now(), status: 0, generation: null }
+      ;(attempts.get(path) || attempts.set(path, []).get(path)!).push(a)
+      const body = req.data === undefined ? undefined : JSON.stringify(req.data)
+      const res = await fetch(req.url, {
+        method: req.method || 'GET',
+        headers: { ...req.header, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body,
+      })
+      a.end = now()
+      a.status = res.status
+      return { statusCode: res.status, header: {}, data: await res.json().catch(() => null) }
+    }
+    const tabRelays: TokenRelay[] = ['A', 'B'].map((tab) => {
+      const r = createTokenRelay({
+        baseURL: server.url,
+        storage: tabs.storage,
+        crossTab: tabs.crossTab(),
+        transport: fetchTransport,
+        refresh: async ({ refreshToken, request }: RefreshContext) =>
+          (await request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } })).data as Credentials,
+        logger: { log() {}, warn() {} },
+      })
+      r.on('refresh:start', () => bands.push((open = { label: `tab ${tab} refresh`, start: now(), end: now(), kind: 'refresh' })))
+      r.on('refresh:success', () => open && (open.end = now()))
+      return r
+    })
+    server.control({ expireAllNow: true })
+    await scene(
+      'H5, two tabs: 10 expired requests each, one refresh between them',
+      tabRelays.flatMap((r, t) =>
+        Array.from({ length: 10 }, (_, i) => {
+          const path = `/api/tab${'AB'[t]}/${i}`
+          return [`tab ${'AB'[t]} ${path}`, path, () => r.send({ url: path }, fetchTransport)] as [string, string, () => Promise<Res>]
+        }),
+      ),
+    )
+    say(`   reuse detections at the server: ${server.stats().reuseDetections} (each tab on its own would present the same refresh token)`)
 
     say(
       '\nscene                                                           refreshes  logins  server hits  fulfilled  rejected  navigations',

@@ -31,12 +31,18 @@ export interface FlightDeps {
   clock: Clock
   emit: Emit
   logger: Logger
+  /**
+   * Runs a flight's work, given the access token it started from (several tabs: under their shared lock, and
+   * not at all when another tab has stored newer credentials meanwhile). @default runs it
+   */
+  exclusive?: (carried: string | undefined, work: () => Promise<boolean>) => Promise<boolean>
 }
 
 export type Flights = ReturnType<typeof createFlights>
 
 export function createFlights(deps: FlightDeps) {
   const { session, refresh, login, attempts, backoffMs, maxBackoffMs, timeoutMs, clock, emit } = deps
+  const exclusive = deps.exclusive || ((_: unknown, work: () => Promise<boolean>) => work())
   let current: Flight | null = null
   /** Bumps on clear()/setCredentials(): a flight started before then must not store its result. */
   let epoch = 0
@@ -90,21 +96,27 @@ export function createFlights(deps: FlightDeps) {
     const { reason } = f
     let strategy: 'refresh' | 'login' = 'refresh'
     try {
-      let next: Credentials
-      try {
-        if (!refresh || !session.creds?.refreshToken) throw new SessionExpiredError('no refresh token')
-        emit('refresh:start', { reason, strategy })
-        next = credentialsFrom(await attempt(refresh, reason, myEpoch), strategy)
-      } catch (e) {
-        if (!login || !isTokenRelayError(e, 'SESSION_EXPIRED') || myEpoch !== epoch) throw e
-        emit('refresh:start', { reason, strategy: (strategy = 'login') })
-        next = credentialsFrom(await attempt(login, reason, myEpoch), strategy)
-      }
-      if (myEpoch !== epoch) return // clear() or setCredentials() already settled this flight
-      // Written before any replay, so a crash after the replay cannot lose a rotated refresh token.
-      await session.save(session.accept(next, true, session.creds?.refreshToken))
-      if (myEpoch !== epoch) return void session.save(session.creds)
-      emit('refresh:success', { strategy })
+      // Under the tabs' lock: true when this tab refreshed (false: another tab did, or a logout came first).
+      const refreshed = await exclusive(session.creds ? session.creds.accessToken : undefined, async () => {
+        if (myEpoch !== epoch) return false
+        let next: Credentials
+        try {
+          if (!refresh || !session.creds?.refreshToken) throw new SessionExpiredError('no refresh token')
+          emit('refresh:start', { reason, strategy })
+          next = credentialsFrom(await attempt(refresh, reason, myEpoch), strategy)
+        } catch (e) {
+          if (!login || !isTokenRelayError(e, 'SESSION_EXPIRED') || myEpoch !== epoch) throw e
+          emit('refresh:start', { reason, strategy: (strategy = 'login') })
+          next = credentialsFrom(await attempt(login, reason, myEpoch), strategy)
+        }
+        if (myEpoch !== epoch) return false // clear() or setCredentials() already settled this flight
+        // Written before any replay, so a crash after the replay cannot lose a rotated refresh token.
+        await session.save(session.accept(next, true, session.creds?.refreshToken))
+        if (myEpoch !== epoch) void session.save(session.creds)
+        return true
+      })
+      if (myEpoch !== epoch) return
+      if (refreshed) emit('refresh:success', { strategy })
       f.resolve()
     } catch (e) {
       if (myEpoch !== epoch) return

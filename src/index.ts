@@ -1,5 +1,5 @@
 export { createTokenRelay } from './relay.js'
-export type { TokenRelay, Stamped } from './relay.js'
+export type { TokenRelay } from './relay.js'
 export { TokenRelayError, SessionExpiredError, isTokenRelayError } from './errors.js'
 export type { TokenRelayErrorCode } from './errors.js'
 export { decodeJwt } from './jwt.js'
@@ -7,7 +7,8 @@ export { debugTimeline } from './debug.js'
 export { expiryDetector, parseBody } from './detect.js'
 export type { ExpiredRule } from './detect.js'
 export { originOf, resolveURL } from './url.js'
-export type { TokenRelayOptions, Clock, Logger } from './options.js'
+export type { TokenRelayOptions, Clock, CrossTab, Logger, SharedTabs, TabMessage } from './options.js'
+export { shareTabs } from './tabs.js'
 export type {
   AbortSignalLike,
   Credentials,
@@ -17,6 +18,7 @@ export type {
   RelayRequest,
   RelayResponse,
   RequestKind,
+  Stamped,
   TokenStorage,
   Transport,
 } from './types.js'

@@ -1,5 +1,6 @@
 import type { ExpiredRule } from './detect.js'
 import type { TokenRelayError } from './errors.js'
+import type { TabDeps } from './tabs.js'
 import type { Credentials, RefreshContext, RelayRequest, RelayResponse, TokenStorage, Transport } from './types.js'
 
 /** Time and timers. The default reads the globals at call time, so fake timers in tests apply. */
@@ -12,6 +13,32 @@ export interface Clock {
 export interface Logger {
   log(...args: unknown[]): void
   warn(...args: unknown[]): void
+}
+
+/** What another tab says: its stored credentials changed (read them), or its session ended. Never a token. */
+export type TabMessage = { type: 'stored' } | { type: 'ended'; code: 'LOGGED_OUT' | 'SESSION_EXPIRED' }
+
+/**
+ * Tabs of one origin sharing one session (H5): the adapters make it from Web Locks, BroadcastChannel and the
+ * `storage` event. Relays that share `storage` and a `crossTab` refresh once between them.
+ */
+export interface CrossTab {
+  /**
+   * Runs `fn` while no other tab runs one under `name`. Rejects without calling `fn` when the lock is not
+   * granted within `waitMs`.
+   */
+  lock<T>(name: string, waitMs: number, fn: () => Promise<T>): Promise<T>
+  /** Tells the other tabs (not this one). */
+  post(message: TabMessage): void
+  /** Calls `fn` for each message from another tab; returns the unsubscribe function. */
+  listen(fn: (message: TabMessage) => void): () => void
+}
+
+/** What the `crossTab` option takes: `shareTabs(crossTab)`. */
+export interface SharedTabs {
+  post(message: TabMessage): void
+  /** @internal Connects a relay: listens to the other tabs, returns how its flights take the lock. */
+  join(deps: TabDeps): (carried: string | undefined, work: () => Promise<boolean>) => Promise<boolean>
 }
 
 export interface TokenRelayOptions {
@@ -96,6 +123,13 @@ export interface TokenRelayOptions {
   transport?: Transport
   /** Called once per session end (e.g. go to the login page). */
   onSessionExpired?: (error: TokenRelayError) => void
+  /**
+   * Share one session with the other tabs of this origin (H5): one refresh between them, the new
+   * credentials adopted by all, a logout or session end in one ending it in all. The H5 adapters set it.
+   * @default none (one relay per app, as in a mini program)
+   * @example crossTab: shareTabs({ lock, post, listen })
+   */
+  crossTab?: SharedTabs
   /** @default the global timers and `Date.now` */
   clock?: Clock
   /** @default console */

@@ -6,7 +6,7 @@ import { createFlights } from './flight.js'
 import type { TokenRelayOptions } from './options.js'
 import { abortError, abortable, bearer, defaultClock, defaultLogger, memoryStorage } from './defaults.js'
 import { createSession, readCredentials } from './session.js'
-import type { Credentials, RefreshContext, RelayEventName, RelayEvents, RelayRequest, RelayResponse, Transport } from './types.js'
+import type { Credentials, RefreshContext, RelayEventName, RelayEvents, RelayRequest, RelayResponse, Stamped, Transport } from './types.js'
 import { allowList, resolveURL } from './url.js'
 
 export interface TokenRelay {
@@ -44,14 +44,6 @@ export interface TokenRelay {
   wouldWait(request: RelayRequest): boolean
 }
 
-/** A request ready for the platform, and the credentials version and session it carries. */
-export interface Stamped {
-  request: RelayRequest
-  version: number
-  /** The session the request was sent in; 0 when it was sent logged out. */
-  session: number
-}
-
 export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
   // Defaults in one place.
   const {
@@ -73,6 +65,8 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     logger = defaultLogger,
   } = options
   const allowed = allowList(baseURL, origins, logger)
+  // How long a tab waits for another's refresh (crossTab): each of its attempts timed out, and the backoff between.
+  const waitMs = (attempts + 1) * (refreshTimeoutMs + maxBackoffMs)
   const { emit, on } = createEmitter(logger)
   let lastTransport: Transport | undefined
   const session = createSession({
@@ -98,6 +92,8 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     clock,
     emit,
     logger,
+    exclusive:
+      options.crossTab && options.crossTab.join({ session, flights: () => flights, storage, storageKey, storageTimeoutMs, clock, waitMs }),
     context: (reason): RefreshContext => ({
       refreshToken: session.creds?.refreshToken,
       credentials: session.creds && { ...session.creds },

@@ -3,7 +3,7 @@
 // every read and write is bounded, and writes go out one at a time, newest last.
 import { configError } from './classify.js'
 import { TokenRelayError } from './errors.js'
-import type { Clock, TokenRelayOptions } from './options.js'
+import type { Clock, SharedTabs, TabMessage, TokenRelayOptions } from './options.js'
 import type { Credentials, RelayEventName, RelayEvents, TokenStorage } from './types.js'
 
 /** Visible ASCII only: no space, no control character (a CR/LF would inject a header). */
@@ -46,6 +46,8 @@ export interface SessionDeps {
   clock: Clock
   emit: Emit
   warn(message: string, cause?: unknown): void
+  /** The other tabs: told after each write of credentials, and when the session ends here. */
+  crossTab?: SharedTabs
 }
 
 export type Session = ReturnType<typeof createSession>
@@ -60,6 +62,7 @@ export function createSession({
   clock,
   emit,
   warn,
+  crossTab,
 }: SessionDeps) {
   let creds: Credentials | null = null
   let subject: string | undefined
@@ -92,6 +95,13 @@ export function createSession({
   }
 
   const report = (error: unknown) => emit('error', { error })
+  const tell = (message: TabMessage) => {
+    try {
+      if (crossTab) crossTab.post(message)
+    } catch (error) {
+      report(error)
+    }
+  }
 
   /** Waits for `promise`, at most `storageTimeoutMs`; then warns and goes on (the promise runs on). */
   function bounded(promise: Promise<unknown>, call: string): Promise<void> {
@@ -120,6 +130,7 @@ export function createSession({
       next = null
       try {
         await (value ? storage.set(storageKey, JSON.stringify(value)) : storage.remove(storageKey))
+        if (value) tell({ type: 'stored' })
       } catch (error) {
         // Quota or a broken storage: the credentials stay usable in memory.
         report(error)
@@ -166,8 +177,12 @@ export function createSession({
     return adopted
   }
 
-  /** The session ended (`SESSION_EXPIRED`) or the user logged out: forget the credentials everywhere. */
-  function forget(error: TokenRelayError): Promise<void> {
+  /**
+   * The session ended (`SESSION_EXPIRED`) or the user logged out: forget the credentials everywhere (every
+   * tab, unless another tab said so: `remote`).
+   */
+  function forget(error: TokenRelayError, remote?: boolean): Promise<void> {
+    if (!remote) tell({ type: 'ended', code: error.code === 'SESSION_EXPIRED' ? 'SESSION_EXPIRED' : 'LOGGED_OUT' })
     creds = null
     subject = undefined
     state.version++
@@ -177,8 +192,8 @@ export function createSession({
     return save(null)
   }
 
-  function end(error: TokenRelayError): void {
-    void forget(error)
+  function end(error: TokenRelayError, remote?: boolean): void {
+    void forget(error, remote)
     emit('session-expired', { error })
     try {
       onSessionExpired && onSessionExpired(error)

@@ -79,3 +79,11 @@ export interface RelayEvents {
 }
 
 export type RelayEventName = keyof RelayEvents
+
+/** A request ready for the platform, and the credentials version and session it carries. */
+export interface Stamped {
+  request: RelayRequest
+  version: number
+  /** The session the request was sent in; 0 when it was sent logged out. */
+  session: number
+}

@@ -22,6 +22,7 @@ export const INSTALL_OPTIONS = [
   'decodeToken',
   'transport',
   'onSessionExpired',
+  'crossTab',
   'clock',
   'logger',
   'loginPage',

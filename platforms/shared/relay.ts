@@ -4,6 +4,7 @@ import type { NavigationApi } from './login-page.js'
 import { loginNavigator } from './login-page.js'
 import { codeLogin } from './login.js'
 import type { Report } from './report.js'
+import type { BrowserTabs } from './tabs.js'
 import { reporter } from './report.js'
 import type { PlatformOptions } from './types.js'
 
@@ -36,21 +37,29 @@ export function platformRelay(
     tabBar?: () => string[]
     /** Whether a relative URL works here (H5: the page's origin completes it). @default () => false */
     resolvesRelative?: () => boolean
+    /** H5's tabs of one origin (`browserTabs`), for adapters that run there: used unless `crossTab` says otherwise. */
+    tabs?: (storageKey: string) => BrowserTabs | undefined
   },
 ) {
   const { exchange, onSessionExpired } = options
   const report = reporter(options)
   const navigator = loginNavigator(platform.nav, options, report, platform.tabBar)
-  const check = relativeUrlCheck(options.baseURL, report, platform.resolvesRelative || (() => false))
   const transport = options.transport || platform.transport
+  const { crossTab = true } = options
+  const resolvesRelative = platform.resolvesRelative || (() => false)
+  const check = relativeUrlCheck(options.baseURL, report, resolvesRelative)
+  const tabs = crossTab === true && platform.tabs && resolvesRelative() ? platform.tabs(options.storageKey || 'tokenrelay') : undefined
   const relay = createTokenRelay({
     storage: platform.storage,
     ...options,
+    crossTab: crossTab === true ? tabs && tabs.shared : crossTab || undefined,
     // Refresh and login calls (ctx.request) go through here.
     transport: (request) => (check(request.url), transport(request)),
     login: options.login || (exchange && platform.getCode && codeLogin(platform.getCode, exchange)),
     onSessionExpired(error) {
-      navigator.onSessionExpired()
+      // Several tabs: only the one the user looks at opens the login page now; the others when they are seen.
+      if (tabs) tabs.whenSeen(() => relay.getCredentials() || navigator.onSessionExpired())
+      else navigator.onSessionExpired()
       if (onSessionExpired) onSessionExpired(error)
     },
   })
@@ -58,5 +67,11 @@ export function platformRelay(
   const { send, stamp } = relay
   relay.send = (request, via) => (check(request.url), send(request, via))
   relay.stamp = (request) => (check(request.url), stamp(request))
-  return { relay, returnAfterLogin: navigator.returnAfterLogin, onReturnAfterLogin: navigator.onReturnAfterLogin }
+  return {
+    relay,
+    returnAfterLogin: navigator.returnAfterLogin,
+    onReturnAfterLogin: navigator.onReturnAfterLogin,
+    /** Stops listening to the other tabs (uninstall). */
+    close: () => tabs && tabs.close(),
+  }
 }

@@ -1,4 +1,4 @@
-import type { Credentials, RefreshContext, TokenRelay, TokenRelayOptions } from '../../src/index.js'
+import type { Credentials, RefreshContext, SharedTabs, TokenRelay, TokenRelayOptions } from '../../src/index.js'
 
 export interface LoginPageOptions {
   /**
@@ -10,7 +10,14 @@ export interface LoginPageOptions {
   tabBar?: string[]
 }
 
-export interface PlatformOptions extends TokenRelayOptions, LoginPageOptions {
+export interface PlatformOptions extends Omit<TokenRelayOptions, 'crossTab'>, LoginPageOptions {
+  /**
+   * H5: tabs of the same origin share one session (one refresh between them, the new credentials adopted by
+   * all, a logout or session end in one ends it in all; only the tab the user looks at opens the login page).
+   * `false` turns it off; `shareTabs(yourCrossTab)` replaces the browser's. No effect in mini programs.
+   * @default true on H5 where the browser has localStorage and Web Locks or BroadcastChannel
+   */
+  crossTab?: boolean | SharedTabs
   /**
    * Silent re-login: turns a platform login code (`wx.login`, `my.getAuthCode`…) into credentials.
    * Used as the `login` strategy when `login` is not given.

@@ -24,6 +24,7 @@ import { callThrough } from '../shared/call.js'
 import { replace } from '../shared/patch.js'
 import { asPlugin, callSite, installRelay, installed, installedRelay as installedOf } from '../shared/registry.js'
 import { platformRelay } from '../shared/relay.js'
+import { browserTabs } from '../shared/tabs.js'
 import { reporter } from '../shared/report.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
 import type { FileApi, Params, TaroPromise } from './task.js'
@@ -123,7 +124,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       set: (key, value) => setStorageSync(key, value),
       remove: (key) => removeStorageSync(key),
     }
-    const { relay, returnAfterLogin, onReturnAfterLogin } = platformRelay(options, {
+    const { relay, returnAfterLogin, onReturnAfterLogin, close } = platformRelay(options, {
       storage,
       // refresh/login: through the chain (the app's other interceptors apply) but not through the relay.
       transport: (req) => asAnswer(request({ ...attemptParams(req), [BYPASS]: true } as never)),
@@ -140,6 +141,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       }),
       tabBar,
       resolvesRelative: isH5,
+      tabs: browserTabs,
     })
 
     let active = true
@@ -183,6 +185,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       onReturnAfterLogin,
       teardown() {
         active = false
+        close()
         for (const api in replaced) replace(Taro, api, replaced[api])
         originals = {}
       },

@@ -8,6 +8,7 @@ import { deliver, guarded, promisify } from '../shared/callbacks.js'
 import type { InstallOrigin } from '../shared/registry.js'
 import { callSite, installRelay, installedRelay as installedOf } from '../shared/registry.js'
 import { platformRelay } from '../shared/relay.js'
+import { browserTabs } from '../shared/tabs.js'
 import { reporter } from '../shared/report.js'
 import { createAbort } from '../shared/signal.js'
 import type { InstalledRelay, PlatformOptions } from '../shared/types.js'
@@ -114,7 +115,7 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
         if (signal) signal.addEventListener('abort', () => task?.abort?.())
       })
     const transport: Transport = (request) => send(request, () => {})
-    const { relay, returnAfterLogin, onReturnAfterLogin } = platformRelay(options, {
+    const { relay, returnAfterLogin, onReturnAfterLogin, close } = platformRelay(options, {
       storage: {
         get: (key) => uni.getStorageSync(key),
         set: (key, value) => uni.setStorageSync(key, value),
@@ -135,6 +136,7 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
       }),
       // H5: the page's origin completes a relative URL (mini programs have no `location`).
       resolvesRelative: () => typeof location !== 'undefined',
+      tabs: browserTabs,
       tabBar: () => {
         const config: AppConfig =
           (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}
@@ -236,7 +238,10 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
       relay,
       returnAfterLogin,
       onReturnAfterLogin,
-      teardown: () => hooks.forEach(([api, h]) => uni.removeInterceptor(api, h)),
+      teardown() {
+        close()
+        hooks.forEach(([api, h]) => uni.removeInterceptor(api, h))
+      },
     }
   })
 }

@@ -3,12 +3,14 @@
 // `loginPage`. Functions are fine here.
 import { SessionExpiredError, type Credentials } from 'tokenrelay'
 import type { PlatformOptions } from 'tokenrelay/taro'
-import { apiBase } from './shared/api'
+import { apiBase, crossTab } from './shared/api'
 import { loginCode } from './shared/session'
 
 const config: PlatformOptions = {
   // Relative URLs resolve against it, and only its origin ever receives the token.
   baseURL: apiBase(),
+  // H5: the app's tabs share one session (one refresh between them, one logout for all). On by default.
+  crossTab: crossTab(),
   // The reference server answers an expired token with HTTP 401, or (settings page) HTTP 200 + code 99997.
   expired: { status: [401], codes: [99997], codeField: 'code' },
   // One refresh however many requests expired at once; the rotated pair is stored before any replay.

@@ -2,11 +2,13 @@
 // plugin adds that app.use to src/main.ts at build time. Plain app code: functions are fine.
 import type { Credentials, RefreshContext } from 'tokenrelay'
 import type { PlatformOptions } from 'tokenrelay/uniapp'
-import { apiBase } from './shared/api'
+import { apiBase, crossTab } from './shared/api'
 
 const config: PlatformOptions = {
   // Only this origin gets the token. Relative URLs in uni.request(...) resolve against it.
   baseURL: apiBase(),
+  // H5: the app's tabs share one session (one refresh between them, one logout for all). On by default.
+  crossTab: crossTab(),
   // Trade the refresh token for a new pair (the reference server rotates it).
   refresh: async ({ refreshToken, request }: RefreshContext) =>
     (await request({ url: '/auth/refresh', method: 'POST', data: { refreshToken } })).data as Credentials,

@@ -132,6 +132,8 @@ export interface OpenH5Options {
   /** Router mode of the build. Default 'hash' (both playgrounds). */
   routerMode?: 'hash' | 'browser'
   viewport?: { width: number; height: number }
+  /** More globals for the app, set by the init script before its code runs (e.g. `__TOKENRELAY_CROSS_TAB__`). */
+  globals?: Record<string, unknown>
 }
 
 export interface H5NetworkRecord {
@@ -161,6 +163,9 @@ export interface H5App {
   readonly consoleMessages: string[]
   /** Every response and failed request seen by the page (static files included). */
   readonly network: H5NetworkRecord[]
+  /** Another tab of the same app: same browser context (one localStorage, BroadcastChannel, Web Locks). */
+  openTab(route?: string, query?: Record<string, string>): Promise<H5App>
+  /** Closes this tab; the first tab's close() also closes the context and the static server. */
   close(): Promise<void>
 }
 
@@ -168,93 +173,106 @@ export async function openH5App(options: OpenH5Options): Promise<H5App> {
   const server = await startStaticServer(options.dir, { proxyTo: options.proxyApi ? options.apiBase : undefined })
   const context = await options.browser.newContext({ viewport: options.viewport || { width: 390, height: 844 }, serviceWorkers: 'block' })
   const apiForApp = options.proxyApi ? server.url : options.apiBase
-  if (apiForApp) await context.addInitScript({ content: `window.__TOKENRELAY_API__ = ${JSON.stringify(apiForApp)};` })
-  const page = await context.newPage()
-  const pageErrors: Error[] = []
-  const consoleErrors: string[] = []
-  const consoleMessages: string[] = []
-  const network: H5NetworkRecord[] = []
-  page.on('pageerror', (e) => pageErrors.push(e))
-  page.on('console', (m) => {
-    const line = `${m.type()}: ${m.text()}`
-    consoleMessages.push(line)
-    if (m.type() === 'error') consoleErrors.push(m.text())
-    if (process.env.TOKENRELAY_E2E_VERBOSE === '1') console.log('[h5]', line)
-  })
-  page.on('response', (r) =>
-    network.push({ method: r.request().method(), url: r.url(), status: r.status(), headers: r.request().headers() }),
-  )
-  page.on('requestfailed', (r) =>
-    network.push({ method: r.method(), url: r.url(), status: null, headers: r.headers(), failure: r.failure()?.errorText }),
-  )
-
+  const globals = { ...(apiForApp ? { __TOKENRELAY_API__: apiForApp } : {}), ...options.globals }
+  const init = Object.entries(globals).map(([name, value]) => `window.${name} = ${JSON.stringify(value)};`)
+  if (init.length) await context.addInitScript({ content: init.join('\n') })
   const routeUrl = (route?: string, query?: Record<string, string>) => {
     const qs = query && Object.keys(query).length ? `?${new URLSearchParams(query).toString()}` : ''
     if (!route) return `${server.url}/`
     const r = route.startsWith('/') ? route : `/${route}`
     return options.routerMode === 'browser' ? `${server.url}${r}${qs}` : `${server.url}/#${r}${qs}`
   }
-
-  const texts = async () => {
-    const text = await page.locator('body').innerText()
-    return text
-      .split('\n')
-      .map((s) => s.trim())
-      .filter(Boolean)
+  const closeAll = async () => {
+    await context.close().catch(() => {})
+    await server.close()
   }
-
-  const app: H5App = {
-    url: server.url,
-    page,
-    server,
-    tap: async (id, timeoutMs = 10_000) => {
-      await page
-        .locator(`#${cssEscape(id)}`)
-        .first()
-        .click({ timeout: timeoutMs })
-    },
-    texts,
-    waitForText: async (pattern, timeoutMs = 15_000) => {
-      const test = (s: string) => (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s))
-      const deadline = Date.now() + timeoutMs
-      let last: string[] = []
-      for (;;) {
-        last = await texts()
-        if (last.some(test)) return last
-        if (Date.now() > deadline) {
-          throw new Error(
-            `waitForText(${pattern}) timed out after ${timeoutMs} ms; page shows: ${JSON.stringify(last.slice(0, 30))}` +
-              (pageErrors.length ? `; page errors: ${pageErrors.map((e) => e.message).join(' | ')}` : ''),
-          )
-        }
-        await new Promise((r) => setTimeout(r, 50))
-      }
-    },
-    goto: async (route, query) => {
-      await page.goto(routeUrl(route, query), { waitUntil: 'load' })
-    },
-    screenshot: async (name) => {
-      fs.mkdirSync(ARTIFACTS_DIR, { recursive: true })
-      const file = path.join(ARTIFACTS_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`)
-      await page.screenshot({ path: file, fullPage: true })
-      return file
-    },
-    pageErrors,
-    consoleErrors,
-    consoleMessages,
-    network,
-    close: async () => {
-      await context.close().catch(() => {})
-      await server.close()
-    },
-  }
+  const first = await tab(await context.newPage(), closeAll)
   try {
-    await page.goto(routeUrl(options.route, options.query), { waitUntil: 'load', timeout: 30_000 })
+    await first.page.goto(routeUrl(options.route, options.query), { waitUntil: 'load', timeout: 30_000 })
   } catch (err) {
-    await app.close()
+    await closeAll()
     throw err
   }
-  return app
+  return first
+
+  async function tab(page: PwPage, close: () => Promise<void>): Promise<H5App> {
+    const pageErrors: Error[] = []
+    const consoleErrors: string[] = []
+    const consoleMessages: string[] = []
+    const network: H5NetworkRecord[] = []
+    page.on('pageerror', (e) => pageErrors.push(e))
+    page.on('console', (m) => {
+      const line = `${m.type()}: ${m.text()}`
+      consoleMessages.push(line)
+      if (m.type() === 'error') consoleErrors.push(m.text())
+      if (process.env.TOKENRELAY_E2E_VERBOSE === '1') console.log('[h5]', line)
+    })
+    page.on('response', (r) =>
+      network.push({ method: r.request().method(), url: r.url(), status: r.status(), headers: r.request().headers() }),
+    )
+    page.on('requestfailed', (r) =>
+      network.push({ method: r.method(), url: r.url(), status: null, headers: r.headers(), failure: r.failure()?.errorText }),
+    )
+
+    const texts = async () => {
+      const text = await page.locator('body').innerText()
+      return text
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    }
+
+    const app: H5App = {
+      url: server.url,
+      page,
+      server,
+      tap: async (id, timeoutMs = 10_000) => {
+        await page
+          .locator(`#${cssEscape(id)}`)
+          .first()
+          .click({ timeout: timeoutMs })
+      },
+      texts,
+      waitForText: async (pattern, timeoutMs = 15_000) => {
+        const test = (s: string) => (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s))
+        const deadline = Date.now() + timeoutMs
+        let last: string[] = []
+        for (;;) {
+          last = await texts()
+          if (last.some(test)) return last
+          if (Date.now() > deadline) {
+            throw new Error(
+              `waitForText(${pattern}) timed out after ${timeoutMs} ms; page shows: ${JSON.stringify(last.slice(0, 30))}` +
+                (pageErrors.length ? `; page errors: ${pageErrors.map((e) => e.message).join(' | ')}` : ''),
+            )
+          }
+          await new Promise((r) => setTimeout(r, 50))
+        }
+      },
+      goto: async (route, query) => {
+        await page.goto(routeUrl(route, query), { waitUntil: 'load' })
+      },
+      screenshot: async (name) => {
+        fs.mkdirSync(ARTIFACTS_DIR, { recursive: true })
+        const file = path.join(ARTIFACTS_DIR, `${name.replace(/[^\w.-]+/g, '_')}.png`)
+        await page.screenshot({ path: file, fullPage: true })
+        return file
+      },
+      pageErrors,
+      consoleErrors,
+      consoleMessages,
+      network,
+      openTab: async (route, query) => {
+        const other = await tab(await context.newPage(), async () => {
+          await other.page.close()
+        })
+        await other.page.goto(routeUrl(route, query), { waitUntil: 'load', timeout: 30_000 })
+        return other
+      },
+      close,
+    }
+    return app
+  }
 }
 
 function cssEscape(id: string): string {
