@@ -1,4 +1,5 @@
 export { createTokenRelay } from './relay.js'
+export type { AuthRequests, AuthRequestsHook, RelayParts, RequestMatcher } from './auth.js'
 export type { TokenRelay, Stamped } from './relay.js'
 export { TokenRelayError, SessionExpiredError, isTokenRelayError } from './errors.js'
 export type { TokenRelayErrorCode } from './errors.js'

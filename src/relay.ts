@@ -5,6 +5,7 @@ import { SessionExpiredError, TokenRelayError } from './errors.js'
 import { createFlights } from './flight.js'
 import type { TokenRelayOptions } from './options.js'
 import { abortError, abortable, bearer, defaultClock, defaultLogger, memoryStorage } from './defaults.js'
+import { withAuthRequests } from './auth.js'
 import { createSession, readCredentials } from './session.js'
 import type { Credentials, RefreshContext, RelayEventName, RelayEvents, RelayRequest, RelayResponse, Transport } from './types.js'
 import { allowList, resolveURL } from './url.js'
@@ -50,6 +51,7 @@ export interface Stamped {
   version: number
   /** The session the request was sent in; 0 when it was sent logged out. */
   session: number
+  /** A recognised login (`authRequests`): its answer goes to `receive()` whatever it says. */ adopt?: boolean
 }
 
 export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
@@ -204,7 +206,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     }
   }
 
-  return {
+  return withAuthRequests(options, outgoing, session, emit, logger, {
     send: (request, transport) => relay(request, transport),
     receive: relay,
     isExpired,
@@ -244,5 +246,5 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       return { ...session.creds }
     },
     on,
-  }
+  })
 }

@@ -24,6 +24,7 @@ export const INSTALL_OPTIONS = [
   'onSessionExpired',
   'clock',
   'logger',
+  'authRequests',
   'loginPage',
   'tabBar',
 ] as const satisfies readonly (keyof PlatformOptions)[]
