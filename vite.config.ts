@@ -7,6 +7,7 @@ import { defineConfig } from 'vite'
  */
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
+  auth: 'src/auth.ts',
   wx: 'platforms/wx/index.ts',
   my: 'platforms/my/index.ts',
   tt: 'platforms/tt/index.ts',

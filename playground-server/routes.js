@@ -1,11 +1,11 @@
 // @ts-check
 /**
- * The app routes: `/auth/login`, `/auth/refresh` and the Bearer-protected `/api/*` (generic echo,
+ * The app routes: `/auth/login`, `/auth/refresh`, `/auth/logout` and the Bearer-protected `/api/*` (generic echo,
  * forbidden, download, upload), with the expiry answer of each `expiryMode`.
  */
 import crypto from 'node:crypto'
 import multipart from '@fastify/multipart'
-import { checkAccess, login, rotate, sha256hex } from './tokens.js'
+import { checkAccess, login, revokeLogin, rotate, sha256hex } from './tokens.js'
 import {
   HttpError,
   badRequest,
@@ -268,6 +268,23 @@ export function appRoutes(state) {
   }
 
   /**
+   * `POST /auth/logout`: revokes the refresh-token family of the login the Bearer access token belongs to, or
+   * of the `refreshToken` (`refresh_token`) in the body. Neither valid → the expiry answer.
+   * @param {FastifyRequest} request
+   * @returns {Promise<Reply>}
+   */
+  const logoutReply = async (request) => {
+    const auth = await checkAccess(state, request.headers.authorization)
+    const body = /** @type {{ refreshToken?: unknown, refresh_token?: unknown }} */ (request.body)
+    const token = body.refreshToken !== undefined ? body.refreshToken : body.refresh_token
+    const revoked = revokeLogin(state, { fam: auth.ok ? auth.fam : undefined, refreshToken: typeof token === 'string' ? token : undefined })
+    // A valid access token always names a family (families go only with reset(), which voids every token).
+    if (!revoked) return expiryReply(state, /** @type {Extract<AccessCheck, { ok: false }>} */ (auth))
+    state.stats.logouts++
+    return { status: 200, json: { ok: true }, user: revoked.user, generation: auth.ok ? auth.gen : revoked.gen }
+  }
+
+  /**
    * Generic `/api/*`: echoes method, path, query and body.
    * @param {FastifyRequest} request
    * @param {FastifyReply} reply
@@ -392,6 +409,7 @@ export function appRoutes(state) {
     const withDelay = { schema: { querystring: DELAY_QUERY } }
     notAllowed(state, app, '/auth/login', ['POST'])
     notAllowed(state, app, '/auth/refresh', ['POST'])
+    notAllowed(state, app, '/auth/logout', ['POST'])
     notAllowed(state, app, '/api', API_METHODS)
     notAllowed(state, app, '/api/*', API_METHODS)
     notAllowed(state, app, '/api/forbidden', API_METHODS)
@@ -425,6 +443,7 @@ export function appRoutes(state) {
           return respond(state, request, reply, await refreshReply(token, request))
         },
       )
+      scope.post('/auth/logout', async (request, reply) => respond(state, request, reply, await logoutReply(request)))
     })
 
     app.register(async (scope) => {

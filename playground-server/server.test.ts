@@ -607,6 +607,35 @@ describe('reference server', () => {
       expect(server.stats().familiesRevoked).toBe(2)
     })
 
+    it('POST /auth/logout revokes the family of the Bearer token (or of a refresh token in the body), only that one', async () => {
+      const a1 = await c.login('alice')
+      const a2 = await c.login('alice')
+      const out = await c.api('/auth/logout', a1.accessToken, { method: 'POST' })
+      expect([out.status, await out.json()]).toEqual([200, { ok: true }])
+      expect(await (await c.refresh(a1.refreshToken)).json()).toMatchObject({
+        error: 'invalid_grant',
+        error_description: 'refresh token revoked',
+      })
+      expect((await c.refresh(a2.refreshToken)).status).toBe(200) // the other login (another device) stays
+      // An expired access token: the refresh token in the body still logs out.
+      const b = await c.login('bob')
+      server.control({ expireAllNow: true })
+      expect((await c.api('/auth/logout', b.accessToken, { method: 'POST' })).status).toBe(401)
+      expect((await c.json('/auth/logout', { refreshToken: b.refreshToken })).status).toBe(200)
+      expect((await c.refresh(b.refreshToken)).status).toBe(400)
+      // Nothing valid: the expiry answer, nothing revoked.
+      const none = await c.json('/auth/logout', { refreshToken: 'rt_unknown' })
+      expect([none.status, none.headers.get('www-authenticate')]).toEqual([401, 'Bearer realm="tokenrelay"'])
+      expect(server.stats()).toMatchObject({ logouts: 2, familiesRevoked: 2 })
+      expect(server.stats().hits['/auth/logout'].map((h) => [h.status, h.user, h.generation])).toEqual([
+        [200, 'alice', 1],
+        [401, 'bob', 1],
+        [200, 'bob', 1],
+        [401, null, null],
+      ])
+      expect((await fetch(server.url + '/auth/logout')).status).toBe(405)
+    })
+
     it('clockOffsetMs shifts the server clock both ways', async () => {
       const pair = await c.login('alice')
       server.control({ clockOffsetMs: 59_000 })

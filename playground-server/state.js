@@ -44,11 +44,12 @@ import crypto from 'node:crypto'
  * @typedef {object} Stats
  * @property {number} logins Successful logins.
  * @property {number} loginFailures Failed logins (invalid code or bad request).
+ * @property {number} logouts Successful `POST /auth/logout` calls.
  * @property {number} refreshes Successful refreshes (rotations, grace replays, and 'succeed-then-drop' rotations).
  * @property {number} refreshAttempts Every `POST /auth/refresh`; always refreshes + refreshFailures.
  * @property {number} refreshFailures invalid_grant, bad_request and injected faults (except 'succeed-then-drop').
  * @property {number} reuseDetections Retired refresh tokens presented outside the grace window.
- * @property {number} familiesRevoked By reuse detection or `revokeUser`.
+ * @property {number} familiesRevoked By reuse detection, `revokeUser` or a logout.
  * @property {number} graceReplays Retired refresh tokens answered with the cached pair inside the grace window.
  * @property {number} faultsInjected Refresh calls answered by a `failRefresh` fault.
  * @property {Record<string, Hit[]>} hits Per route (path without query), in order.
@@ -112,6 +113,7 @@ function emptyStats() {
   return {
     logins: 0,
     loginFailures: 0,
+    logouts: 0,
     refreshes: 0,
     refreshAttempts: 0,
     refreshFailures: 0,

@@ -188,6 +188,22 @@ export function revokeUser(state, user) {
 }
 
 /**
+ * Logout: revoke the family of a login, named by a valid access token's `fam` or by one of its refresh tokens
+ * (so a client whose access token has expired can still log out). Access tokens already issued stay valid
+ * until they expire (stateless JWTs).
+ * @param {State} state
+ * @param {{ fam?: string, refreshToken?: string }} by
+ * @returns {{ user: string, gen: number } | null} the family's user and latest generation; null when nothing matched
+ */
+export function revokeLogin(state, by) {
+  const record = by.refreshToken ? state.refreshTokens.get(sha256hex(by.refreshToken)) : undefined
+  const family = state.families.get(by.fam || (record ? record.familyId : ''))
+  if (!family) return null
+  revokeFamily(state, family, 'logout')
+  return { user: family.user, gen: family.latestGen }
+}
+
+/**
  * Every access token issued up to now is expired; later tokens get a later issue time.
  * @param {State} state
  */

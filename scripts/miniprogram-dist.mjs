@@ -2,13 +2,13 @@
 // WeChat DevTools' 构建 npm (miniprogram-ci's packNpmManually) copies it to miniprogram_npm/tokenrelay/, where
 // `require('tokenrelay/wx')` finds wx.js; Alipay's IDE reads node_modules itself and reaches the same files
 // through the wx/ and my/ package.json stubs. Neither reads `exports`, resolves `.cjs` or offers Node built-ins,
-// so the folder holds the CommonJS build of index, wx and my (and the chunks they share) renamed to `.js`, each
+// so the folder holds the CommonJS build of index, auth, wx, my and tt (and the chunks they share) renamed to `.js`, each
 // requiring the others by relative path only.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, posix, relative } from 'node:path'
 
-/** Entries a native project can require: the engine and the two adapters over a platform global. */
-export const MINIPROGRAM_ENTRIES = ['index', 'wx', 'my', 'tt']
+/** Entries a native project can require: the engine, `auth`, and the adapters over a platform global. */
+export const MINIPROGRAM_ENTRIES = ['index', 'auth', 'wx', 'my', 'tt']
 
 /**
  * Writes `<outDir>/miniprogram/` from the CommonJS files already built in outDir.

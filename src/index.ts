@@ -1,5 +1,6 @@
 export { createTokenRelay } from './relay.js'
 export type { TokenRelay } from './relay.js'
+export type { AuthRequests, AuthRequestsHook, RelayParts, RequestMatcher } from './auth.js'
 export { TokenRelayError, SessionExpiredError, isTokenRelayError } from './errors.js'
 export type { TokenRelayErrorCode } from './errors.js'
 export { decodeJwt } from './jwt.js'

@@ -1,5 +1,6 @@
 import type { ExpiredRule } from './detect.js'
 import type { TokenRelayError } from './errors.js'
+import type { AuthRequestsHook } from './auth.js'
 import type { TabDeps } from './tabs.js'
 import type { Credentials, RefreshContext, RelayRequest, RelayResponse, TokenStorage, Transport } from './types.js'
 
@@ -119,6 +120,14 @@ export interface TokenRelayOptions {
    * @example decodeToken: decodeJwt
    */
   decodeToken?: (accessToken: string) => { exp?: number; iat?: number; sub?: string } | undefined
+  /**
+   * The app's login and logout requests, made by `authRequests()` (imported from `tokenrelay/auth`: apps that do not
+   * use it do not ship it). Recognised when they go to a URL allowed to receive the token: a login's answer becomes the
+   * credentials, a logout ends the session through `clear()`.
+   * @default none: login and logout calls are requests like any other
+   * @example authRequests: authRequests({ login: '/auth/login', logout: '/auth/logout', credentials: (res) => (res.data as any).data })
+   */
+  authRequests?: AuthRequestsHook
   /** Transport for `ctx.request` in refresh/login. Adapters set it. */
   transport?: Transport
   /** Called once per session end (e.g. go to the login page). */

@@ -5,6 +5,7 @@ import { SessionExpiredError, TokenRelayError } from './errors.js'
 import { createFlights } from './flight.js'
 import type { TokenRelayOptions } from './options.js'
 import { abortError, abortable, bearer, defaultClock, defaultLogger, memoryStorage } from './defaults.js'
+import { withAuthRequests } from './auth.js'
 import { createSession, readCredentials } from './session.js'
 import type { Credentials, RefreshContext, RelayEventName, RelayEvents, RelayRequest, RelayResponse, Stamped, Transport } from './types.js'
 import { allowList, resolveURL } from './url.js'
@@ -200,7 +201,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     }
   }
 
-  return {
+  return withAuthRequests(options, outgoing, session, emit, logger, {
     send: (request, transport) => relay(request, transport),
     receive: relay,
     isExpired,
@@ -240,5 +241,5 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       return { ...session.creds }
     },
     on,
-  }
+  })
 }

@@ -86,4 +86,6 @@ export interface Stamped {
   version: number
   /** The session the request was sent in; 0 when it was sent logged out. */
   session: number
+  /** A recognised login (`authRequests`): its answer goes to `receive()` whatever it says. */
+  adopt?: boolean
 }

@@ -42,6 +42,16 @@ export const ended = (error: unknown) => isTokenRelayError(error, 'SESSION_EXPIR
 // @ts-expect-error a misspelt option is an error
 createTokenRelay({ maxReplay: 2 })
 `,
+  'auth.ts': `
+import { authRequests } from 'tokenrelay/auth'
+import { install } from 'tokenrelay/wx'
+export const relay = install({
+  baseURL: 'https://api.example.com',
+  authRequests: authRequests({ login: '/auth/login', logout: /^\\/auth\\/logout$/, credentials: (res) => (res.data as { data: unknown }).data }),
+})
+// @ts-expect-error the option takes what authRequests() makes, not its spec
+install({ authRequests: { login: '/auth/login' } })
+`,
   'wx.ts': `
 import { install } from 'tokenrelay/wx'
 import type { PlatformOptions } from 'tokenrelay/wx'

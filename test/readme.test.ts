@@ -28,6 +28,7 @@ function diagnostics(files: string[]): string[] {
       // The repo root holds subpath stubs (react/, taro/…): without this, baseUrl would resolve React to ours.
       react: ['node_modules/@types/react'],
       tokenrelay: ['src/index.ts'],
+      'tokenrelay/auth': ['src/auth.ts'],
       'tokenrelay/taro/plugin': ['platforms/taro/plugin.ts'],
       'tokenrelay/uniapp/vite': ['platforms/uniapp/vite.ts'],
       'tokenrelay/*': ['platforms/*/index.ts'],

@@ -25,6 +25,7 @@ export const INSTALL_OPTIONS = [
   'crossTab',
   'clock',
   'logger',
+  'authRequests',
   'loginPage',
   'tabBar',
 ] as const satisfies readonly (keyof PlatformOptions)[]

@@ -158,7 +158,8 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
         if (!call) return
         const aborted = call.control.signal.aborted
         // auth: false and other hosts need no check here: relay.receive() hands their first answer straight back.
-        call.mine = aborted || (isAnswer(res) && relay.isExpired(res, call.stamped.request))
+        // A recognised login's answer is taken over too: its credentials are adopted before the caller hears of it.
+        call.mine = aborted || (isAnswer(res) && (!!call.stamped.adopt || relay.isExpired(res, call.stamped.request)))
         if (!call.mine) return
         if (viaFail) answeredOnFail(res)
         const done = aborted

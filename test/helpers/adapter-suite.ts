@@ -8,6 +8,7 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import type { InstalledRelay, PlatformOptions, ReturnAfterLogin } from '../../platforms/shared/types.js'
+import { authRequests } from '../../src/auth.js'
 import type { Clock, RefreshContext } from '../../src/index.js'
 import type { SimOptions } from './mini-platform.js'
 import { tempFile } from './mini-platform.js'
@@ -685,6 +686,112 @@ export function sharedAdapterTests(t: AdapterContext) {
       [401, null],
     ])
     expect(t.server.stats().refreshAttempts).toBe(0)
+  })
+
+  /**
+   * Loads the platform, records the Authorization header of every request it sends (uni's too: its runtime calls
+   * the platform underneath), installs with `authRequests` and logs alice in.
+   */
+  async function withAuthRequests(options: PlatformOptions = {}) {
+    await t.load()
+    const sent: { url: string; token: string | undefined }[] = []
+    const request = t.sim.api.request
+    t.sim.api.request = (o: Obj) => {
+      const header = (o.header || o.headers || {}) as Record<string, string>
+      sent.push({ url: String(o.url).replace(t.server.url, ''), token: header.Authorization || header.authorization })
+      return request(o)
+    }
+    const warn = vi.fn()
+    const spec = { login: '/auth/login', logout: '/auth/logout' }
+    const r = await t.logIn(t.install({ exchange: undefined, logger: { log() {}, warn }, authRequests: authRequests(spec), ...options }))
+    const stored = () => JSON.parse((t.sim.storage.get('tokenrelay') as string | undefined) || 'null')
+    const tokenOf = (route: string) => sent.filter((s) => s.url.split('?')[0] === route).map((s) => s.token)
+    return { r, warn, stored, tokenOf }
+  }
+
+  it('authRequests: a login is sent bare and its answer adopted (next request and storage carry it); another host’s never is', async () => {
+    const { r, warn, stored, tokenOf } = await withAuthRequests()
+    const alice = r.getCredentials()!.accessToken
+    const res = await t.get('/auth/login', { method: 'POST', data: { code: 'code-bob-page-1' } })
+    expect(res).toMatchObject({ statusCode: 200, data: { user: { id: 'bob' } } })
+    // Adopted before the caller got the answer.
+    expect(r.getCredentials()!.accessToken).toBe(res.data.accessToken)
+    expect(stored()).toMatchObject({ accessToken: res.data.accessToken, refreshToken: res.data.refreshToken })
+    expect(tokenOf('/auth/login')).toEqual([undefined]) // logged in as alice, yet sent without her token
+    await expect(t.get('/api/who')).resolves.toMatchObject({ data: { user: 'bob' } })
+    expect(tokenOf('/api/who')).toEqual([`Bearer ${res.data.accessToken}`])
+    expect(alice).not.toBe(res.data.accessToken)
+    // A login page on a host the token may not go to: its credentials are not taken.
+    const other = await startServer({ port: 0 })
+    try {
+      const elsewhere = await t.get(`${other.url}/auth/login`, { method: 'POST', data: { code: 'code-eve-1' } })
+      expect(elsewhere).toMatchObject({ statusCode: 200, data: { user: { id: 'eve' } } })
+      expect(other.stats().logins).toBe(1)
+      expect(r.getCredentials()!.accessToken).toBe(res.data.accessToken)
+      await expect(t.get('/api/who')).resolves.toMatchObject({ data: { user: 'bob' } })
+    } finally {
+      await other.close()
+    }
+    expect(t.server.stats()).toMatchObject({ logins: 2, refreshAttempts: 0 })
+    expect(warn).not.toHaveBeenCalled()
+  })
+
+  it('authRequests: a login answer without valid credentials is reported with the keys received; the old ones stay', async () => {
+    // The picker finds no accessToken where it looks, as with a server whose shape the app got wrong.
+    const { r, warn, stored } = await withAuthRequests({
+      authRequests: authRequests({
+        login: '/auth/login',
+        credentials: (res) => ({ token: (res.data as { accessToken: string }).accessToken }),
+      }),
+    })
+    const before = r.getCredentials()!.accessToken
+    const res = await t.get('/auth/login', { method: 'POST', data: { code: 'code-bob-page-2' } })
+    expect(res).toMatchObject({ statusCode: 200, data: { user: { id: 'bob' } } }) // the caller still gets the answer
+    expect(warn.mock.calls.map((c) => c[0])).toEqual([
+      `[tokenrelay] login ${t.server.url}/auth/login answered 200 with no accessToken (received keys: token): credentials unchanged (see authRequests.credentials)`,
+    ])
+    expect(r.getCredentials()!.accessToken).toBe(before)
+    expect(stored()).toMatchObject({ accessToken: before })
+    await expect(t.get('/api/who')).resolves.toMatchObject({ data: { user: 'alice' } })
+  })
+
+  it('authRequests: a logout goes out once with the token during a refresh, then the session ends: waiters LOGGED_OUT, storage empty, no token after', async () => {
+    const gated = gatedRefresh()
+    const { r, stored, tokenOf } = await withAuthRequests({ refresh: gated.refresh })
+    const token = r.getCredentials()!.accessToken
+    const manual = t.settled(r.refresh()) // held at the gate: a refresh is running
+    await vi.waitUntil(() => r.refreshing, { timeout: 2000 })
+    const waiting = t.settled(t.get('/api/waiting'))
+    // Bounded: a logout held for the refresh would wait for a gate that only opens below.
+    const held = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the logout was held for the refresh')), 2000))
+    const out = await Promise.race([t.get('/auth/logout', { method: 'POST', data: {} }), held])
+    expect(out).toMatchObject({ statusCode: 200, data: { ok: true } })
+    // At the server: one logout, with alice's token (it revoked her login's family).
+    expect(t.server.stats().hits['/auth/logout'].map((h) => [h.status, h.user, h.generation])).toEqual([[200, 'alice', 1]])
+    expect(t.server.stats()).toMatchObject({ logouts: 1, familiesRevoked: 1 })
+    expect(tokenOf('/auth/logout')).toEqual([`Bearer ${token}`])
+    expect(await waiting).toMatchObject({ ok: false, value: { code: 'LOGGED_OUT' } })
+    expect(await manual).toMatchObject({ ok: false, value: { code: 'LOGGED_OUT' } })
+    expect(r.getCredentials()).toBeNull()
+    expect(stored()).toBeNull()
+    expect(t.hits('/api/waiting')).toEqual([])
+    gated.open()
+    await t.settled(t.get('/api/after'))
+    expect(t.hits('/api/after')[0]).toEqual([401, null])
+    expect(tokenOf('/api/after')[0]).toBeUndefined()
+  })
+
+  it('authRequests: a logout answered 401 (its token expired) is not refreshed nor replayed, and still clears', async () => {
+    const { r, stored, tokenOf } = await withAuthRequests()
+    const token = r.getCredentials()!.accessToken
+    t.server.control({ expireAllNow: true })
+    const out = await t.settled(t.get('/auth/logout', { method: 'POST', data: {} }))
+    expect(out.value).toMatchObject({ statusCode: 401 }) // on success (WeChat) or fail (Alipay), as the platform reports it
+    expect(t.hits('/auth/logout')).toEqual([[401, 1]])
+    expect(tokenOf('/auth/logout')).toEqual([`Bearer ${token}`])
+    expect(t.server.stats().refreshAttempts).toBe(0)
+    expect(r.getCredentials()).toBeNull()
+    expect(stored()).toBeNull()
   })
 
   it('no token goes to another host, and its 401 is not refreshed', async () => {

@@ -28,6 +28,7 @@ export function fakeBackend(options: { expiresIn?: number; mode?: '401' | 'body'
     hits: [] as Hit[],
     refreshCalls: 0,
     loginCalls: 0,
+    logoutCalls: 0,
     /** Faults for the next refresh/login calls, consumed in order; 'ok' after they run out. */
     refreshFaults: [] as RefreshFault[],
     loginFaults: [] as RefreshFault[],
@@ -85,6 +86,17 @@ export function fakeBackend(options: { expiresIn?: number; mode?: '401' | 'body'
           : { statusCode: 400, data: { error: 'invalid_grant' } })
       state.hits.push({ url: path, token, status: response.statusCode })
       return response
+    }
+    if (path === '/auth/logout') {
+      // Revokes what the presented token belongs to: it and the refresh token stop working.
+      state.logoutCalls++
+      const known = !!token && valid.has(token)
+      if (known) {
+        valid.delete(token!)
+        currentRefresh = ''
+      }
+      state.hits.push({ url: path, token, status: known ? 200 : 401 })
+      return known ? { statusCode: 200, data: { ok: true } } : { statusCode: 401, data: { error: 'invalid_token' } }
     }
     const ok = !!token && valid.has(token) && !state.alwaysExpired
     const status = ok || state.mode === 'body' ? 200 : 401
