@@ -7,7 +7,7 @@ export { debugTimeline } from './debug.js'
 export { expiryDetector, parseBody } from './detect.js'
 export type { ExpiredRule } from './detect.js'
 export { originOf, resolveURL } from './url.js'
-export type { TokenRelayOptions, Clock, Logger } from './options.js'
+export type { TokenRelayOptions, Clock, Logger, NetworkStatus } from './options.js'
 export type {
   AbortSignalLike,
   Credentials,
