@@ -2,6 +2,8 @@ import type { TokenStorage, Transport } from '../../src/index.js'
 import { createTokenRelay } from '../../src/index.js'
 import type { NavigationApi } from './login-page.js'
 import { loginNavigator } from './login-page.js'
+import type { LifecycleApi } from './lifecycle.js'
+import { lifecycle } from './lifecycle.js'
 import { codeLogin } from './login.js'
 import type { Report } from './report.js'
 import { reporter } from './report.js'
@@ -36,6 +38,8 @@ export function platformRelay(
     tabBar?: () => string[]
     /** Whether a relative URL works here (H5: the page's origin completes it). @default () => false */
     resolvesRelative?: () => boolean
+    /** App show and the network status (`wx`, `my`…; `browserNetwork()` on H5). @default none */
+    lifecycle?: LifecycleApi
   },
 ) {
   const { exchange, onSessionExpired } = options
@@ -43,8 +47,10 @@ export function platformRelay(
   const navigator = loginNavigator(platform.nav, options, report, platform.tabBar)
   const check = relativeUrlCheck(options.baseURL, report, platform.resolvesRelative || (() => false))
   const transport = options.transport || platform.transport
+  const life = lifecycle(platform.lifecycle || {})
   const relay = createTokenRelay({
     storage: platform.storage,
+    network: life.network,
     ...options,
     // Refresh and login calls (ctx.request) go through here.
     transport: (request) => (check(request.url), transport(request)),
@@ -58,5 +64,7 @@ export function platformRelay(
   const { send, stamp } = relay
   relay.send = (request, via) => (check(request.url), send(request, via))
   relay.stamp = (request) => (check(request.url), stamp(request))
-  return { relay, returnAfterLogin: navigator.returnAfterLogin, onReturnAfterLogin: navigator.onReturnAfterLogin }
+  // Back from the background: the relay re-checks what the paused timers could not. `stop` ends the listening.
+  const stop = life.start(() => relay.wake())
+  return { relay, returnAfterLogin: navigator.returnAfterLogin, onReturnAfterLogin: navigator.onReturnAfterLogin, stop }
 }

@@ -21,6 +21,8 @@ import Taro, {
 import type { TokenStorage } from '../../src/index.js'
 import type { TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
+import type { LifecycleApi } from '../shared/lifecycle.js'
+import { browserNetwork } from '../shared/lifecycle.js'
 import { replace } from '../shared/patch.js'
 import { asPlugin, callSite, installRelay, installed, installedRelay as installedOf } from '../shared/registry.js'
 import { platformRelay } from '../shared/relay.js'
@@ -123,7 +125,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       set: (key, value) => setStorageSync(key, value),
       remove: (key) => removeStorageSync(key),
     }
-    const { relay, returnAfterLogin, onReturnAfterLogin } = platformRelay(options, {
+    const { relay, returnAfterLogin, onReturnAfterLogin, stop } = platformRelay(options, {
       storage,
       // refresh/login: through the chain (the app's other interceptors apply) but not through the relay.
       transport: (req) => asAnswer(request({ ...attemptParams(req), [BYPASS]: true } as never)),
@@ -140,6 +142,8 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       }),
       tabBar,
       resolvesRelative: isH5,
+      // Taro.onAppShow, Taro.getNetworkType, Taro.onNetworkStatusChange: the mini program's own, on the Taro object.
+      lifecycle: isH5() ? browserNetwork() : (Taro as LifecycleApi),
     })
 
     let active = true
@@ -183,6 +187,7 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       onReturnAfterLogin,
       teardown() {
         active = false
+        stop()
         for (const api in replaced) replace(Taro, api, replaced[api])
         originals = {}
       },

@@ -5,6 +5,8 @@ import type { NetworkApi, PlatformTask, TaskTransport } from '../shared/call.js'
 import { KIND_OF, callThrough, platformError } from '../shared/call.js'
 import type { Callbacks } from '../shared/callbacks.js'
 import { deliver, guarded, promisify } from '../shared/callbacks.js'
+import type { LifecycleApi } from '../shared/lifecycle.js'
+import { browserNetwork } from '../shared/lifecycle.js'
 import type { InstallOrigin } from '../shared/registry.js'
 import { callSite, installRelay, installedRelay as installedOf } from '../shared/registry.js'
 import { platformRelay } from '../shared/relay.js'
@@ -114,7 +116,7 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
         if (signal) signal.addEventListener('abort', () => task?.abort?.())
       })
     const transport: Transport = (request) => send(request, () => {})
-    const { relay, returnAfterLogin, onReturnAfterLogin } = platformRelay(options, {
+    const { relay, returnAfterLogin, onReturnAfterLogin, stop } = platformRelay(options, {
       storage: {
         get: (key) => uni.getStorageSync(key),
         set: (key, value) => uni.setStorageSync(key, value),
@@ -135,6 +137,8 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
       }),
       // H5: the page's origin completes a relative URL (mini programs have no `location`).
       resolvesRelative: () => typeof location !== 'undefined',
+      // uni.onAppShow, uni.getNetworkType, uni.onNetworkStatusChange pass through to the mini program's own.
+      lifecycle: typeof location !== 'undefined' ? browserNetwork() : (uni as unknown as LifecycleApi),
       tabBar: () => {
         const config: AppConfig =
           (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}
@@ -236,7 +240,7 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
       relay,
       returnAfterLogin,
       onReturnAfterLogin,
-      teardown: () => hooks.forEach(([api, h]) => uni.removeInterceptor(api, h)),
+      teardown: () => (stop(), hooks.forEach(([api, h]) => uni.removeInterceptor(api, h))),
     }
   })
 }
