@@ -2,7 +2,9 @@
 // over (the user must log in), a retry may help (transient), or the app is misconfigured.
 import { headerOf, parseBody, pick } from './detect.js'
 import { SessionExpiredError, TokenRelayError, isTokenRelayError } from './errors.js'
-import type { RelayRequest, RelayResponse } from './types.js'
+import type { Clock } from './options.js'
+import type { RefreshContext, RelayRequest, RelayResponse, Transport } from './types.js'
+import { resolveURL } from './url.js'
 
 export const transient = (message: string, cause?: unknown, retryAfterMs?: number): TokenRelayError =>
   new TokenRelayError('REFRESH_FAILED', message, { cause, transient: true, retryAfterMs })
@@ -77,3 +79,20 @@ export function classifyError(error: unknown, now: number): TokenRelayError {
     transient('refresh failed: ' + ((error as Error)?.message || error), error)
   )
 }
+
+/** `ctx.request` for refresh and login: sent as it is (`auth: false`, never relayed), its failures classified here. */
+export const authRequest =
+  (transport: () => Transport | undefined, baseURL: string | undefined, clock: Clock, isExpired: RelayIsExpired) =>
+  async (request: RelayRequest): ReturnType<RefreshContext['request']> => {
+    const send = transport()
+    if (!send) throw new TokenRelayError('REFRESH_FAILED', 'no transport: pass `transport` to createTokenRelay')
+    const req = { ...request, url: resolveURL(request.url, baseURL), header: { ...request.header }, auth: false }
+    const response = await send(req).catch((cause) => {
+      throw transient(`${req.url} failed`, cause)
+    })
+    const error = classifyAnswer(response, req.url, clock.now(), isExpired, req)
+    if (error) throw error
+    return response
+  }
+
+type RelayIsExpired = (response: RelayResponse, request: RelayRequest) => boolean

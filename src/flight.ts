@@ -2,7 +2,7 @@
 // shares. Retries with backoff on transient failures, a timeout per attempt, and a circuit breaker.
 import { classifyError, configError } from './classify.js'
 import { SessionExpiredError, TokenRelayError, isTokenRelayError } from './errors.js'
-import type { Clock, Logger, TokenRelayOptions } from './options.js'
+import type { Clock, Logger, NetworkStatus, TokenRelayOptions } from './options.js'
 import type { Emit, Session } from './session.js'
 import { readCredentials } from './session.js'
 import type { Credentials, RefreshContext } from './types.js'
@@ -36,6 +36,8 @@ export interface FlightDeps {
    * not at all when another tab has stored newer credentials meanwhile). @default runs it
    */
   exclusive?: (carried: string | undefined, work: () => Promise<boolean>) => Promise<boolean>
+  network?: NetworkStatus
+  offlineWaitMs: number
 }
 
 export type Flights = ReturnType<typeof createFlights>
@@ -48,16 +50,35 @@ export function createFlights(deps: FlightDeps) {
   let epoch = 0
   let times: number[] = []
   let hinted = false
+  /** The last attempt's timeout by the clock: a mini program's timers stop in the background, `wake()` fires it. */
+  let overdue = { at: Infinity, fire() {} }
 
-  /** One strategy, with retries on transient failures. */
+  /** Waits while the network says offline: until it is back, or a transient `REFRESH_FAILED` after `offlineWaitMs`. */
+  const online = (n = deps.network, ms = deps.offlineWaitMs) =>
+    n &&
+    n.online() === false &&
+    new Promise<void>((resolve, reject) => {
+      const timer = clock.setTimeout(
+        () => (off(), reject(new TokenRelayError('REFRESH_FAILED', `the device was offline for ${ms} ms`, { transient: true }))),
+        ms,
+      )
+      const off = n.onChange((up) => up && (off(), clock.clearTimeout(timer), resolve()))
+    })
+
+  /**
+   * One strategy, with retries on transient failures, each once the network is there. An attempt the background
+   * left past its timeout is retried once more, at once: it was the pause, not the server.
+   */
   async function attempt(strategy: Strategy, reason: Reason, myEpoch: number): Promise<unknown> {
+    let resumed = false
     for (let i = 0; ; i++) {
+      await online()
+      let late = false
       try {
         return await new Promise((resolve, reject) => {
-          const timer = clock.setTimeout(
-            () => reject(new TokenRelayError('REFRESH_TIMEOUT', `no answer within ${timeoutMs} ms`, { transient: true })),
-            timeoutMs,
-          )
+          const fail = () => reject(new TokenRelayError('REFRESH_TIMEOUT', `no answer within ${timeoutMs} ms`, { transient: true }))
+          const timer = clock.setTimeout(fail, timeoutMs)
+          overdue = { at: clock.now() + timeoutMs, fire: () => ((late = true), fail()) }
           // The context and the call in one tick: new credentials set in between would make the call present a
           // refresh token the server has already retired (reuse detection then revokes the session).
           Promise.resolve()
@@ -70,6 +91,11 @@ export function createFlights(deps: FlightDeps) {
         })
       } catch (e) {
         const error = classifyError(e, clock.now())
+        if (late && !resumed) {
+          resumed = true
+          i--
+          continue
+        }
         if (!error.transient || i >= attempts) throw error
         const wait = Math.min(maxBackoffMs, Math.max(backoffMs * 2 ** i, error.retryAfterMs || 0))
         await new Promise<void>((wake) => clock.setTimeout(wake, wait))
@@ -133,6 +159,8 @@ export function createFlights(deps: FlightDeps) {
     get current() {
       return current
     },
+    /** Back from the background: an attempt whose timeout passed on the clock while its timer was held fails now. */
+    wake: () => void (clock.now() >= overdue.at && overdue.fire()),
     /** Starts a refresh, or joins the running one: every caller gets the same promise. */
     start(reason: Reason): Promise<void> {
       if (current) return current.promise

@@ -8,7 +8,7 @@ export { debugTimeline } from './debug.js'
 export { expiryDetector, parseBody } from './detect.js'
 export type { ExpiredRule } from './detect.js'
 export { originOf, resolveURL } from './url.js'
-export type { TokenRelayOptions, Clock, CrossTab, Logger, SharedTabs, TabMessage } from './options.js'
+export type { TokenRelayOptions, Clock, CrossTab, Logger, NetworkStatus, SharedTabs, TabMessage } from './options.js'
 export { shareTabs } from './tabs.js'
 export type {
   AbortSignalLike,

@@ -11,6 +11,14 @@ export interface Clock {
   clearTimeout(id: unknown): void
 }
 
+/** The device's network as the platform reports it (adapters fill it in from `getNetworkType`, `navigator.onLine`…). */
+export interface NetworkStatus {
+  /** `false`: no network now. `true` or `undefined` (cannot tell): go ahead. */
+  online(): boolean | undefined
+  /** Calls `listener` on every change; returns the function that stops it. */
+  onChange(listener: (online: boolean) => void): () => void
+}
+
 export interface Logger {
   log(...args: unknown[]): void
   warn(...args: unknown[]): void
@@ -104,6 +112,20 @@ export interface TokenRelayOptions {
   refreshAheadMs?: number
   /** Per attempt of `refresh`/`login`. @default 10000 */
   refreshTimeoutMs?: number
+  /**
+   * The device's network status. While it says offline, a refresh that is needed waits for the network (at most
+   * `offlineWaitMs`) instead of spending its retries on a dead line. The adapters set it from the platform.
+   * @default none: the network is taken to be there
+   * @example network: { online: () => navigator.onLine, onChange: (fn) => { const on = () => fn(true); addEventListener('online', on); return () => removeEventListener('online', on) } }
+   */
+  network?: NetworkStatus
+  /**
+   * How long a needed refresh waits for the network to come back (`network` says offline). Then its waiting
+   * requests reject with `REFRESH_FAILED` saying the device was offline; the credentials are kept.
+   * @default 30000
+   * @example offlineWaitMs: 60_000
+   */
+  offlineWaitMs?: number
   /** Replays per request after an expiry answer; then `REPLAY_LIMIT`. @default 1 */
   maxReplays?: number
   /**

@@ -1,4 +1,4 @@
-import { classifyAnswer, configError, guard, transient } from './classify.js'
+import { authRequest, configError, guard } from './classify.js'
 import { expiryDetector } from './detect.js'
 import { createEmitter } from './events.js'
 import { SessionExpiredError, TokenRelayError } from './errors.js'
@@ -43,6 +43,8 @@ export interface TokenRelay {
    * or one due. For interceptor platforms that decide synchronously whether to let a request go.
    */
   wouldWait(request: RelayRequest): boolean
+  /** On app show (adapters call it): a refresh the background left past its timeout retries, a passed expiry refreshes now. */
+  wake(): void
 }
 
 export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
@@ -59,6 +61,8 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     storageTimeoutMs = 2_000,
     refreshAheadMs = 60_000,
     refreshTimeoutMs = 10_000,
+    offlineWaitMs = 30_000,
+    network,
     maxReplays = 1,
     retry: { attempts = 2, backoffMs = 300, maxBackoffMs = 5_000 } = {},
     circuit: { maxRefreshes = 5, windowMs = 60_000 } = {},
@@ -66,8 +70,9 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     logger = defaultLogger,
   } = options
   const allowed = allowList(baseURL, origins, logger)
-  // How long a tab waits for another's refresh (crossTab): each of its attempts timed out, and the backoff between.
-  const waitMs = (attempts + 1) * (refreshTimeoutMs + maxBackoffMs)
+  // How long a tab waits for another's refresh (crossTab): each of its attempts timed out, the backoff between,
+  // and the wait for the network before each.
+  const waitMs = (attempts + 1) * (refreshTimeoutMs + maxBackoffMs + (network ? offlineWaitMs : 0))
   const { emit, on } = createEmitter(logger)
   let lastTransport: Transport | undefined
   const session = createSession({
@@ -95,21 +100,13 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     logger,
     exclusive:
       options.crossTab && options.crossTab.join({ session, flights: () => flights, storage, storageKey, storageTimeoutMs, clock, waitMs }),
+    network,
+    offlineWaitMs,
     context: (reason): RefreshContext => ({
       refreshToken: session.creds?.refreshToken,
       credentials: session.creds && { ...session.creds },
       reason,
-      async request(request) {
-        const transport = options.transport || lastTransport
-        if (!transport) throw new TokenRelayError('REFRESH_FAILED', 'no transport: pass `transport` to createTokenRelay')
-        const req = { ...request, url: resolveURL(request.url, baseURL), header: { ...request.header }, auth: false }
-        const response = await transport(req).catch((cause) => {
-          throw transient(`${req.url} failed`, cause)
-        })
-        const error = classifyAnswer(response, req.url, clock.now(), isExpired, req)
-        if (error) throw error
-        return response
-      },
+      request: authRequest(() => options.transport || lastTransport, baseURL, clock, isExpired),
     }),
   })
 
@@ -218,6 +215,11 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       // news, so it is sent again once that is done, spending no replay and starting no refresh of its own.
       const pending = !token && (!!flights.current || (!session.creds && !!login && !session.ended))
       return { request: outgoing(request, url, token), version: pending ? -1 : session.version, session: session.creds ? session.id : 0 }
+    },
+    wake() {
+      flights.wake()
+      const reason = session.creds && !flights.current && due()
+      if (reason) flights.start(reason).catch(() => {}) // its waiters, if any, get the error
     },
     getCredentials: () => session.creds && { ...session.creds },
     isAllowed: (url) => allowed(resolveURL(url, baseURL)),

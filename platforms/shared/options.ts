@@ -16,6 +16,8 @@ export const INSTALL_OPTIONS = [
   'storageTimeoutMs',
   'refreshAheadMs',
   'refreshTimeoutMs',
+  'offlineWaitMs',
+  'network',
   'maxReplays',
   'retry',
   'circuit',
@@ -40,6 +42,7 @@ export type PlainInstallOptions = Pick<
   | 'storageTimeoutMs'
   | 'refreshAheadMs'
   | 'refreshTimeoutMs'
+  | 'offlineWaitMs'
   | 'maxReplays'
   | 'retry'
   | 'circuit'

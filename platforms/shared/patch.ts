@@ -2,6 +2,7 @@ import type { RequestKind, TokenRelay, TokenStorage } from '../../src/index.js'
 import type { NetworkApi, PlatformTask, TaskTransport } from './call.js'
 import { KIND_OF, callThrough } from './call.js'
 import type { NavigationApi } from './login-page.js'
+import type { LifecycleApi } from './lifecycle.js'
 import type { InstallOrigin } from './registry.js'
 import { installRelay } from './registry.js'
 import { platformRelay } from './relay.js'
@@ -29,7 +30,7 @@ type Wrapper = (options: { url: string; [key: string]: unknown }) => Promise<unk
 export type CallbackPlatform = NavigationApi & Record<NetworkApi, NetworkFn>
 
 /** What a callback-style adapter builds before it patches anything (`createWxRelay`, `createMyRelay`). */
-export type Wrapped = { relay: TokenRelay; originals: Record<NetworkApi, NetworkFn> } & Pick<
+export type Wrapped = { relay: TokenRelay; originals: Record<NetworkApi, NetworkFn>; close(): void } & Pick<
   InstalledRelay,
   'returnAfterLogin' | 'onReturnAfterLogin'
 > &
@@ -68,6 +69,8 @@ export function wrapNetwork(
       transport: (req) => transports.request(req, () => {}),
       // getCurrentPages is a global in mini programs, not a member of wx/my: the navigator falls back to it.
       nav: () => target,
+      // onAppShow, getNetworkType, onNetworkStatusChange (and their off…) are members of wx, my and tt alike.
+      lifecycle: target as LifecycleApi,
     }),
   )
   return made
@@ -93,6 +96,7 @@ export function installNetwork(
         reporter(options)(`[tokenrelay] could not replace ${name}.${api}: call ${api}() of the non-patching create function`)
     }
     const { relay, returnAfterLogin, onReturnAfterLogin } = made
-    return { relay, returnAfterLogin, onReturnAfterLogin, teardown: () => APIS.forEach((api) => replace(target, api, made.originals[api])) }
+    const teardown = () => (made.close(), APIS.forEach((api) => replace(target, api, made.originals[api])))
+    return { relay, returnAfterLogin, onReturnAfterLogin, teardown }
   })
 }

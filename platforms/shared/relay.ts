@@ -2,6 +2,8 @@ import type { TokenStorage, Transport } from '../../src/index.js'
 import { createTokenRelay } from '../../src/index.js'
 import type { NavigationApi } from './login-page.js'
 import { loginNavigator } from './login-page.js'
+import type { LifecycleApi } from './lifecycle.js'
+import { lifecycle } from './lifecycle.js'
 import { codeLogin } from './login.js'
 import type { Report } from './report.js'
 import type { BrowserTabs } from './tabs.js'
@@ -39,6 +41,8 @@ export function platformRelay(
     resolvesRelative?: () => boolean
     /** H5's tabs of one origin (`browserTabs`), for adapters that run there: used unless `crossTab` says otherwise. */
     tabs?: (storageKey: string) => BrowserTabs | undefined
+    /** App show and the network status (`wx`, `my`…; `browserNetwork()` on H5). @default none */
+    lifecycle?: LifecycleApi
   },
 ) {
   const { exchange, onSessionExpired } = options
@@ -49,8 +53,10 @@ export function platformRelay(
   const resolvesRelative = platform.resolvesRelative || (() => false)
   const check = relativeUrlCheck(options.baseURL, report, resolvesRelative)
   const tabs = crossTab === true && platform.tabs && resolvesRelative() ? platform.tabs(options.storageKey || 'tokenrelay') : undefined
+  const life = lifecycle(platform.lifecycle || {})
   const relay = createTokenRelay({
     storage: platform.storage,
+    network: life.network,
     ...options,
     crossTab: crossTab === true ? tabs && tabs.shared : crossTab || undefined,
     // Refresh and login calls (ctx.request) go through here.
@@ -67,11 +73,16 @@ export function platformRelay(
   const { send, stamp } = relay
   relay.send = (request, via) => (check(request.url), send(request, via))
   relay.stamp = (request) => (check(request.url), stamp(request))
+  // Back from the background: the relay re-checks what the paused timers could not.
+  const stop = life.start(() => relay.wake())
   return {
     relay,
     returnAfterLogin: navigator.returnAfterLogin,
     onReturnAfterLogin: navigator.onReturnAfterLogin,
-    /** Stops listening to the other tabs (uninstall). */
-    close: () => tabs && tabs.close(),
+    /** Stops listening to the platform and the other tabs (uninstall). */
+    close() {
+      stop()
+      if (tabs) tabs.close()
+    },
   }
 }

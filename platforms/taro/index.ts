@@ -21,6 +21,8 @@ import Taro, {
 import type { TokenStorage } from '../../src/index.js'
 import type { TaskTransport } from '../shared/call.js'
 import { callThrough } from '../shared/call.js'
+import type { LifecycleApi } from '../shared/lifecycle.js'
+import { browserNetwork } from '../shared/lifecycle.js'
 import { replace } from '../shared/patch.js'
 import { asPlugin, callSite, installRelay, installed, installedRelay as installedOf } from '../shared/registry.js'
 import { platformRelay } from '../shared/relay.js'
@@ -142,6 +144,8 @@ export function install(options: PlatformOptions = {}): InstalledRelay {
       tabBar,
       resolvesRelative: isH5,
       tabs: browserTabs,
+      // Taro.onAppShow, Taro.getNetworkType, Taro.onNetworkStatusChange: the mini program's own, on the Taro object.
+      lifecycle: isH5() ? browserNetwork() : (Taro as LifecycleApi),
     })
 
     let active = true

@@ -5,6 +5,8 @@ import type { NetworkApi, PlatformTask, TaskTransport } from '../shared/call.js'
 import { KIND_OF, callThrough, platformError } from '../shared/call.js'
 import type { Callbacks } from '../shared/callbacks.js'
 import { deliver, guarded, promisify } from '../shared/callbacks.js'
+import type { LifecycleApi } from '../shared/lifecycle.js'
+import { browserNetwork } from '../shared/lifecycle.js'
 import type { InstallOrigin } from '../shared/registry.js'
 import { callSite, installRelay, installedRelay as installedOf } from '../shared/registry.js'
 import { platformRelay } from '../shared/relay.js'
@@ -137,6 +139,8 @@ export function installUni(options: PlatformOptions, origin: InstallOrigin): Ins
       // H5: the page's origin completes a relative URL (mini programs have no `location`).
       resolvesRelative: () => typeof location !== 'undefined',
       tabs: browserTabs,
+      // uni.onAppShow, uni.getNetworkType, uni.onNetworkStatusChange pass through to the mini program's own.
+      lifecycle: typeof location !== 'undefined' ? browserNetwork() : (uni as unknown as LifecycleApi),
       tabBar: () => {
         const config: AppConfig =
           (typeof __uniConfig !== 'undefined' && __uniConfig) || (typeof __wxConfig !== 'undefined' && __wxConfig) || {}

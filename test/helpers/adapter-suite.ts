@@ -10,7 +10,7 @@ import type { RunningServer } from '../../playground-server/server.js'
 import type { InstalledRelay, PlatformOptions, ReturnAfterLogin } from '../../platforms/shared/types.js'
 import { authRequests } from '../../src/auth.js'
 import type { Clock, RefreshContext } from '../../src/index.js'
-import type { SimOptions } from './mini-platform.js'
+import type { SimLife, SimOptions } from './mini-platform.js'
 import { tempFile } from './mini-platform.js'
 import { loginDirect, refresh } from './reference.js'
 import { trackUnhandled } from './unhandled.js'
@@ -27,6 +27,8 @@ export interface Sim {
   storage: Map<string, unknown>
   stack: { route: string; options: Obj }[]
   state: { requests: number }
+  /** App show / hide and the network status, as the test drives them. */
+  life: SimLife
 }
 
 /** One adapter on one platform: everything the shared scenarios need to know about it. */
@@ -314,6 +316,106 @@ export function sharedAdapterTests(t: AdapterContext) {
       [401, 1],
       [200, 2],
     ])
+  })
+
+  /** A wall clock the test moves: hours in the background pass on it while no timer runs. */
+  function wallClock() {
+    const wall = { now: Date.now() }
+    const clock = { now: () => wall.now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout } as Clock
+    return { wall, clock }
+  }
+
+  /** 401s the server answered, on any route. */
+  const unauthorized = () =>
+    Object.values(t.server.stats().hits)
+      .flat()
+      .filter((h) => h.status === 401).length
+
+  it('back from the background past the known expiry: app show starts the one refresh, the first requests collect no 401', async () => {
+    const { wall, clock } = wallClock()
+    const r = await t.loggedIn({ clock })
+    t.sim.life.hide()
+    wall.now = r.getCredentials()!.expiresAt! + 3 * 3600_000 // three hours away; no timer ran meanwhile
+    t.server.control({ expireAllNow: true })
+    t.sim.life.show()
+    // Refreshed on show, before any request asked for it.
+    await vi.waitUntil(() => t.server.stats().refreshes === 1, { timeout: 3000, interval: 5 })
+    const answers = await Promise.all(['/api/a', '/api/b', '/api/c', '/api/d', '/api/e'].map((route) => t.get(route)))
+    expect(answers.map((a) => a.data.generation)).toEqual([2, 2, 2, 2, 2])
+    for (const route of ['/api/a', '/api/b', '/api/c', '/api/d', '/api/e']) expect(t.hits(route), route).toEqual([[200, 2]])
+    expect(unauthorized()).toBe(0)
+    expect(t.server.stats()).toMatchObject({ refreshAttempts: 1, refreshes: 1 })
+  })
+
+  it('a refresh left hanging when the app was hidden is timed out on app show and retried once; every caller settles', async () => {
+    const { wall, clock } = wallClock()
+    // No retries of its own: the second attempt is the resume's, not a spent retry.
+    await t.loggedIn({ clock, retry: { attempts: 0 } })
+    t.server.control({ expireAllNow: true, failRefresh: { count: 1, mode: 'hang' } })
+    const routes = ['/api/a', '/api/b', '/api/c']
+    let settled = 0
+    const calls = routes.map((route) => t.get(route).finally(() => settled++))
+    await vi.waitUntil(() => t.server.stats().refreshAttempts === 1, { timeout: 3000, interval: 5 })
+    t.sim.life.hide()
+    wall.now += 3600_000 // an hour away: the 10 s timeout's timer never ran, and the answer never comes
+    t.sim.life.show()
+    await vi.waitUntil(() => settled === routes.length, { timeout: 3000, interval: 5 })
+    expect((await Promise.all(calls)).map((a) => a.data.generation)).toEqual([2, 2, 2])
+    for (const route of routes)
+      expect(t.hits(route), route).toEqual([
+        [401, 1],
+        [200, 2],
+      ])
+    expect(t.server.stats()).toMatchObject({ refreshAttempts: 2, refreshes: 1 })
+  })
+
+  it('offline: a needed refresh waits, no attempt reaches the server; back online: exactly one refresh, every waiter replayed', async () => {
+    const { wall, clock } = wallClock()
+    const r = await t.loggedIn({ clock, retry: { attempts: 2, backoffMs: 10 } })
+    t.sim.life.setOnline(false)
+    wall.now = r.getCredentials()!.expiresAt! + 1000 // expired while offline
+    t.server.control({ expireAllNow: true })
+    const routes = Array.from({ length: 6 }, (_, i) => `/api/offline/${i}`)
+    let settled = 0
+    const calls = routes.map((route) => t.get(route).finally(() => settled++))
+    // Without the wait, the retries (10 ms apart) would have failed every caller by now.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(settled).toBe(0)
+    expect(t.server.stats().refreshAttempts).toBe(0)
+    t.sim.life.setOnline(true)
+    await vi.waitUntil(() => settled === routes.length, { timeout: 3000, interval: 5 })
+    expect((await Promise.all(calls)).map((a) => a.data.generation)).toEqual([2, 2, 2, 2, 2, 2])
+    for (const route of routes) expect(t.hits(route), route).toEqual([[200, 2]])
+    expect(t.server.stats()).toMatchObject({ refreshAttempts: 1, refreshes: 1 })
+  })
+
+  it('offline past offlineWaitMs: every caller gets REFRESH_FAILED naming offline, nobody pending, still logged in', async () => {
+    const { wall, clock } = wallClock()
+    const r = await t.loggedIn({ clock, offlineWaitMs: 200 })
+    const creds = r.getCredentials()!
+    t.sim.life.setOnline(false)
+    wall.now = creds.expiresAt! + 1000
+    const results = await Promise.all(['/api/x', '/api/y', '/api/z'].map((route) => t.settled(t.get(route))))
+    for (const { ok, value } of results) {
+      expect(ok).toBe(false)
+      expect(value).toMatchObject({ code: 'REFRESH_FAILED', message: 'the device was offline for 200 ms' })
+    }
+    expect(t.server.stats().refreshAttempts).toBe(0)
+    expect(r.getCredentials()).toMatchObject({ accessToken: creds.accessToken })
+    expect(t.sim.navigations).toEqual([])
+  })
+
+  it('uninstall stops listening: an app show after it starts no refresh', async () => {
+    const { wall, clock } = wallClock()
+    const r = await t.loggedIn({ clock })
+    expect(t.sim.life.listeners()).toBeGreaterThan(0)
+    r.uninstall()
+    wall.now = r.getCredentials()!.expiresAt! + 3600_000
+    t.sim.life.show()
+    await t.settle()
+    expect(t.server.stats().refreshAttempts).toBe(0)
+    // uni on Alipay hands the platform wrappers of our listeners, which its off… cannot find: they stay, silent.
+    if (t.target.app !== 'uni' || t.target.family === 'weixin') expect(t.sim.life.listeners()).toBe(0)
   })
 
   it('requests inside the refresh-ahead window wait for one refresh and go out only with the new token', async () => {

@@ -70,11 +70,21 @@ export function tempFile(content = 'hello tokenrelay'): string {
   return p
 }
 
-function taskFor(kind: string, run: (onReq: (r: http.ClientRequest) => void) => Promise<void>, fail: (msg: string) => void) {
+/** What a network call fails with while the simulated device is offline (WeChat's wording). */
+const OFFLINE = '-2:net::ERR_INTERNET_DISCONNECTED'
+
+function taskFor(
+  kind: string,
+  run: (onReq: (r: http.ClientRequest) => void) => Promise<void>,
+  fail: (msg: string) => void,
+  life: { online: boolean },
+) {
   let req: http.ClientRequest | undefined
   let aborted = false
   const headerListeners: ((r: Obj) => void)[] = []
-  void run((r) => (req = r)).catch((e) => fail(aborted ? 'abort' : String(e.message || e)))
+  // Offline: the call fails without reaching the network, as on a device in flight mode.
+  const sent = life.online ? run((r) => (req = r)) : Promise.reject(new Error(OFFLINE))
+  void sent.catch((e) => fail(aborted ? 'abort' : String(e.message || e)))
   return {
     abort() {
       aborted = true
@@ -108,6 +118,43 @@ function navigation(log: { api: string; url: string }[], stack: { route: string;
   }
 }
 
+/**
+ * The app's life on a simulated platform, driven by the test: `show()` runs the `onAppShow` listeners (back from
+ * the background), `setOnline()` runs the `onNetworkStatusChange` listeners; while offline every network call fails.
+ * `report` is how the platform describes the network (WeChat `networkType: 'none'`, Alipay `'NOTREACHABLE'`).
+ */
+function appLife(report: (online: boolean) => Obj, info: (online: boolean) => Obj) {
+  const shows = new Set<(r: Obj) => void>()
+  const changes = new Set<(r: Obj) => void>()
+  const life = {
+    online: true,
+    hidden: false,
+    hide: () => void (life.hidden = true),
+    show() {
+      life.hidden = false
+      for (const fn of [...shows]) fn({ path: 'pages/home/index', scene: 1001, query: {} })
+    },
+    setOnline(online: boolean) {
+      life.online = online
+      for (const fn of [...changes]) fn(report(online))
+    },
+    /** Listeners still registered (an uninstalled relay leaves none). */
+    listeners: () => shows.size + changes.size,
+  }
+  const api = {
+    onAppShow: (fn: (r: Obj) => void) => void shows.add(fn),
+    offAppShow: (fn: (r: Obj) => void) => void shows.delete(fn),
+    onAppHide() {},
+    offAppHide() {},
+    getNetworkType: (o: Obj) => void setTimeout(() => o.success?.(info(life.online))),
+    onNetworkStatusChange: (fn: (r: Obj) => void) => void changes.add(fn),
+    offNetworkStatusChange: (fn: (r: Obj) => void) => void changes.delete(fn),
+  }
+  return { life, api }
+}
+
+export type SimLife = ReturnType<typeof appLife>['life']
+
 export interface SimOptions {
   user?: string
   /** Pages on the stack at start, bottom first. */
@@ -121,8 +168,13 @@ export function createWx(options: SimOptions = {}) {
   const stack = (options.pages || ['pages/home/index']).map((p) => ({ route: p, options: {} as Obj }))
   let codes = 0
   const state = { storageFull: false, requests: 0 }
+  const { life, api: lifeApi } = appLife(
+    (online) => ({ isConnected: online, networkType: online ? 'wifi' : 'none' }),
+    (online) => ({ networkType: online ? 'wifi' : 'none', errMsg: 'getNetworkType:ok' }),
+  )
   const wx = {
     ...navigation(navigations, stack),
+    ...lifeApi,
     request(o: Obj) {
       state.requests++
       const method = (o.method || 'GET').toUpperCase()
@@ -145,6 +197,7 @@ export function createWx(options: SimOptions = {}) {
           o.complete?.(res)
         },
         (msg) => (o.fail?.({ errMsg: `request:fail ${msg}` }), o.complete?.({ errMsg: `request:fail ${msg}` })),
+        life,
       )
     },
     uploadFile(o: Obj) {
@@ -159,6 +212,7 @@ export function createWx(options: SimOptions = {}) {
           o.complete?.(res)
         },
         (msg) => (o.fail?.({ errMsg: `uploadFile:fail ${msg}` }), o.complete?.({ errMsg: `uploadFile:fail ${msg}` })),
+        life,
       )
     },
     downloadFile(o: Obj) {
@@ -174,6 +228,7 @@ export function createWx(options: SimOptions = {}) {
           o.complete?.(res)
         },
         (msg) => (o.fail?.({ errMsg: `downloadFile:fail ${msg}` }), o.complete?.({ errMsg: `downloadFile:fail ${msg}` })),
+        life,
       )
     },
     login(o: Obj) {
@@ -189,7 +244,7 @@ export function createWx(options: SimOptions = {}) {
     removeStorageSync: (key: string) => void storage.delete(key),
   }
   // Like the real runtime, getCurrentPages is a global, not a member of wx: stub it with this.
-  return { wx, storage, navigations, stack, state, getCurrentPages: () => stack.slice() }
+  return { wx, storage, navigations, stack, state, life, getCurrentPages: () => stack.slice() }
 }
 
 /** A simulated Alipay `my`: non-2xx on `fail` with `error: 19`, `headers`/`status`, object storage. */
@@ -199,8 +254,13 @@ export function createMy(options: SimOptions = {}) {
   const stack = (options.pages || ['pages/home/index']).map((p) => ({ route: p, options: {} as Obj }))
   let codes = 0
   const state = { requests: 0, uploads: [] as Obj[] }
+  const { life, api: lifeApi } = appLife(
+    (online) => ({ isConnected: online, networkType: online ? 'WIFI' : 'NOTREACHABLE' }),
+    (online) => ({ networkAvailable: online, networkType: online ? 'WIFI' : 'NOTREACHABLE' }),
+  )
   const my = {
     ...navigation(navigations, stack),
+    ...lifeApi,
     request(o: Obj) {
       state.requests++
       const method = (o.method || 'GET').toUpperCase()
@@ -235,6 +295,7 @@ export function createMy(options: SimOptions = {}) {
           o.fail?.(e)
           o.complete?.(e)
         },
+        life,
       )
     },
     uploadFile(o: Obj) {
@@ -251,6 +312,7 @@ export function createMy(options: SimOptions = {}) {
           o.complete?.(res)
         },
         (msg) => (o.fail?.({ error: 12, errorMessage: msg }), o.complete?.({ error: 12, errorMessage: msg })),
+        life,
       )
     },
     downloadFile(o: Obj) {
@@ -266,6 +328,7 @@ export function createMy(options: SimOptions = {}) {
           o.complete?.(res)
         },
         (msg) => (o.fail?.({ error: 12, errorMessage: msg }), o.complete?.({ error: 12, errorMessage: msg })),
+        life,
       )
     },
     getAuthCode(o: Obj) {
@@ -275,7 +338,7 @@ export function createMy(options: SimOptions = {}) {
     setStorageSync: (o: { key: string; data: unknown }) => void storage.set(o.key, o.data),
     removeStorageSync: (o: { key: string }) => void storage.delete(o.key),
   }
-  return { my, storage, navigations, stack, state, getCurrentPages: () => stack.slice() }
+  return { my, storage, navigations, stack, state, life, getCurrentPages: () => stack.slice() }
 }
 
 /** Douyin's `tt.request` failure codes seen in `errNo` (the shape matters here, not the exact numbers). */

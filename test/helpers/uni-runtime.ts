@@ -32,8 +32,6 @@ const runtimeExtras = {
   getAppBaseInfo: systemInfo,
   getWindowInfo: systemInfo,
   getDeviceInfo: systemInfo,
-  onAppShow() {},
-  onAppHide() {},
 }
 
 /**
@@ -62,6 +60,8 @@ export async function loadUni(platform: UniPlatform, options: SimOptions = {}) {
     storage: sim.storage,
     stack: sim.stack,
     state: sim.state as { requests: number; storageFull?: boolean },
+    /** App show and the network status (mini-platform.ts): what uni.onAppShow and uni.getNetworkType pass through to. */
+    life: sim.life,
   }
 }
 
