@@ -6,6 +6,7 @@
 // separate files. The global is a fixed object whose members delegate to the CURRENT simulation, so
 // every test still gets a fresh one (`reset()`).
 import { createMy, createWx } from './mini-platform.js'
+import type { SimLife } from './mini-platform.js'
 
 export type TaroEnv = 'weapp' | 'alipay'
 type Obj = Record<string, any>
@@ -17,6 +18,8 @@ export interface TaroSim {
   navigations: { api: string; url: string }[]
   stack: { route: string; options: Obj }[]
   state: Obj
+  /** App show / hide and the network status, as the test drives them. */
+  life: SimLife
   /** The global `getCurrentPages` (not a member of wx/my). */
   getCurrentPages(): { route: string; options: Obj }[]
 }
@@ -30,10 +33,26 @@ export interface SimSetup {
 function simulate(env: TaroEnv, setup: SimSetup): TaroSim {
   if (env === 'weapp') {
     const s = createWx({ pages: setup.pages })
-    return { api: s.wx, storage: s.storage, navigations: s.navigations, stack: s.stack, state: s.state, getCurrentPages: s.getCurrentPages }
+    return {
+      api: s.wx,
+      storage: s.storage,
+      navigations: s.navigations,
+      stack: s.stack,
+      state: s.state,
+      life: s.life,
+      getCurrentPages: s.getCurrentPages,
+    }
   }
   const s = createMy({ pages: setup.pages })
-  return { api: s.my, storage: s.storage, navigations: s.navigations, stack: s.stack, state: s.state, getCurrentPages: s.getCurrentPages }
+  return {
+    api: s.my,
+    storage: s.storage,
+    navigations: s.navigations,
+    stack: s.stack,
+    state: s.state,
+    life: s.life,
+    getCurrentPages: s.getCurrentPages,
+  }
 }
 
 /** Loads Taro for `env`. Call once per test file, before anything imports '@tarojs/taro'. */

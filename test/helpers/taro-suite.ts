@@ -7,6 +7,7 @@ import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import type { InstalledRelay, PlatformOptions } from '../../platforms/taro/index.js'
 import type { ReturnAfterLogin } from '../../platforms/shared/types.js'
+import type { Clock } from '../../src/index.js'
 import { tempFile } from './mini-platform.js'
 import { exchange, loginDirect, refresh } from './reference.js'
 import type { SimSetup, TaroEnv } from './taro-runtime.js'
@@ -242,6 +243,47 @@ export function sharedTaroTests(t: TaroContext) {
     expect(fail).toHaveBeenCalledTimes(1)
     expect(fail.mock.calls[0][0]).toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'downloadFile:fail SESSION_EXPIRED' })
     expect(t.server.stats().hits['/api/download/x.bin'].map((h) => h.status)).toEqual([401])
+  })
+
+  /** A wall clock the test moves: hours in the background pass on it while no timer runs. */
+  const wallClock = () => {
+    const wall = { now: Date.now() }
+    const clock = { now: () => wall.now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout } as Clock
+    return { wall, clock }
+  }
+  const unauthorized = () =>
+    Object.values(t.server.stats().hits)
+      .flat()
+      .filter((h) => h.status === 401).length
+
+  it('back from the background past the known expiry: Taro.onAppShow starts the one refresh, the first requests collect no 401', async () => {
+    const { wall, clock } = wallClock()
+    const r = await t.loggedIn({ clock })
+    t.sim.life.hide()
+    wall.now = r.getCredentials()!.expiresAt! + 3 * 3600_000
+    t.server.control({ expireAllNow: true })
+    t.sim.life.show()
+    await vi.waitUntil(() => t.server.stats().refreshes === 1, { timeout: 3000, interval: 5 })
+    const answers = await Promise.all(['/api/a', '/api/b', '/api/c'].map((route) => t.get(route)))
+    expect(answers.map((a) => a.data.generation)).toEqual([2, 2, 2])
+    expect(unauthorized()).toBe(0)
+    expect(t.server.stats()).toMatchObject({ refreshAttempts: 1, refreshes: 1 })
+  })
+
+  it('offline (Taro.getNetworkType / onNetworkStatusChange): a needed refresh waits; back online, one refresh, every waiter replayed', async () => {
+    const { wall, clock } = wallClock()
+    const r = await t.loggedIn({ clock, retry: { attempts: 2, backoffMs: 10 } })
+    t.sim.life.setOnline(false)
+    wall.now = r.getCredentials()!.expiresAt! + 1000
+    t.server.control({ expireAllNow: true })
+    let settled = 0
+    const calls = ['/api/o1', '/api/o2', '/api/o3'].map((route) => t.get(route).finally(() => settled++))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(settled).toBe(0)
+    expect(t.server.stats().refreshAttempts).toBe(0)
+    t.sim.life.setOnline(true)
+    expect((await Promise.all(calls)).map((a) => a.data.generation)).toEqual([2, 2, 2])
+    expect(t.server.stats()).toMatchObject({ refreshAttempts: 1, refreshes: 1 })
   })
 
   it('abort() on a request waiting for the refresh rejects it with ABORTED and it is never sent', async () => {
