@@ -18,6 +18,7 @@ import { expectedLines as uniLines } from './uniapp-session'
 
 type ReferenceServer = Awaited<ReturnType<typeof startServer>>
 const HOME = '/pages/home/index'
+const LOGIN = '/pages/login/index'
 
 interface Target {
   name: string
@@ -153,6 +154,33 @@ describe.each(TARGETS)('$name: three tabs, one session', (target) => {
     expect(after2).toHaveLength(24)
     expect(after2.every((h) => h.status === 401 && h.reason === 'missing bearer token')).toBe(true)
     expect(server.stats()).toMatchObject({ refreshAttempts, logins })
+    for (const tab of tabs) expect(tab.app.pageErrors).toEqual([])
+  })
+
+  test('a session end in one tab ends it in all; only the tab the user looks at opens the login page, a hidden one when shown', async () => {
+    const tabs = await threeTabs(true)
+    // Tabs 2 and 3 are in the background (headless Chromium calls every page visible: the test says otherwise).
+    for (const tab of tabs.slice(1)) {
+      await tab.app.page.evaluate(`(() => {
+        window.__hidden = true
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (window.__hidden ? 'hidden' : 'visible') })
+      })()`)
+    }
+    const route = (tab: Tab) => tab.app.page.evaluate<string>('location.hash.split("?")[0]')
+    server.control({ revokeUser: 'alice' })
+    const { refreshAttempts } = server.stats()
+    tabs[0].runs += 1
+    await tabs[0].app.tap('run-all')
+    await expect.poll(() => route(tabs[0]), { timeout: 10_000 }).toBe(`#${LOGIN}`)
+    await new Promise((r) => setTimeout(r, 500)) // the other tabs heard of it by now
+    expect(await route(tabs[1])).toBe(`#${HOME}`)
+    expect(await route(tabs[2])).toBe(`#${HOME}`)
+    expect(server.stats().refreshAttempts).toBe(refreshAttempts + 1) // tab 1's, refused; the others never tried
+    // The user switches to tab 2: its login page opens now, once; tab 3 is still in the background.
+    await tabs[1].app.page.evaluate(`(() => { window.__hidden = false; document.dispatchEvent(new Event('visibilitychange')) })()`)
+    await expect.poll(() => route(tabs[1]), { timeout: 10_000 }).toBe(`#${LOGIN}`)
+    expect(await route(tabs[2])).toBe(`#${HOME}`)
+    expect(server.stats().refreshAttempts).toBe(refreshAttempts + 1)
     for (const tab of tabs) expect(tab.app.pageErrors).toEqual([])
   })
 
