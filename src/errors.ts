@@ -1,14 +1,16 @@
 /**
  * Why a request or a refresh ended without a usable response.
  * - `SESSION_EXPIRED`: the refresh token (and silent login) were refused; the user must log in again.
- * - `REFRESH_FAILED`: the refresh hit a transient failure (network, 5xx, bad answer); credentials are kept.
- * - `REFRESH_TIMEOUT`: the refresh did not answer within `refreshTimeoutMs`; credentials are kept.
+ * - `REFRESH_FAILED`: the refresh hit a transient failure (network, 5xx, bad answer, the device offline past
+ *   `offlineWaitMs`); credentials are kept.
+ * - `REFRESH_TIMEOUT`: the refresh did not answer within `refreshTimeoutMs` (or another tab held the refresh
+ *   longer than it can take); credentials are kept.
  * - `REPLAY_LIMIT`: the server still said "expired" after `maxReplays` replays with a fresh token.
  * - `ABORTED`: the caller aborted the request while it was waiting.
- * - `LOGGED_OUT`: `clear()` was called while the request was waiting, or the request belongs to a session
+ * - `LOGGED_OUT`: `clear()` (or a logout in another tab) came while the request was waiting, or it belongs to a session
  *   that has ended since it started (an account switch): it is never replayed with another session's token.
  * - `CONFIG_ERROR`: one of the app's options threw or returned something unusable (`isExpired`, `attach`,
- *   `decodeToken`); never retried.
+ *   `decodeToken`, `authRequests`' `credentials`, or a login answer it could not adopt); never retried.
  */
 export type TokenRelayErrorCode =
   'SESSION_EXPIRED' | 'REFRESH_FAILED' | 'REFRESH_TIMEOUT' | 'REPLAY_LIMIT' | 'ABORTED' | 'LOGGED_OUT' | 'CONFIG_ERROR'
