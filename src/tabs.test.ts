@@ -5,45 +5,66 @@ import { describe, expect, it, vi } from 'vitest'
 import { API, fakeBackend, get, quiet, settleAll } from '../test/helpers/fake-backend.js'
 import { createTokenRelay, isTokenRelayError, shareTabs } from './index.js'
 import { memoryTabs } from '../test/helpers/memory-tabs.js'
-import type { CrossTab, TokenRelay, TokenRelayOptions } from './index.js'
+import type { CrossTab, TabMessage, TokenRelay, TokenRelayOptions } from './index.js'
 
-function tabsOn(backend: ReturnType<typeof fakeBackend>, n: number, options: TokenRelayOptions & { shared?: boolean } = {}) {
+type Backend = ReturnType<typeof fakeBackend>
+
+/** One tab: a relay on the shared storage, with the tabs' crossTab unless `shared` is false. */
+function tab(b: ReturnType<typeof memoryTabs>, backend: Backend, shared = true, options: TokenRelayOptions = {}) {
+  return createTokenRelay({
+    baseURL: API,
+    refresh: backend.refresh,
+    transport: backend.transport,
+    storage: b.storage,
+    retry: { attempts: 2, backoffMs: 1 },
+    logger: quiet,
+    ...(shared ? { crossTab: b.crossTab() } : {}),
+    ...options,
+  })
+}
+
+function tabsOn(backend: Backend, n: number) {
   const b = memoryTabs()
-  const { shared = true, ...rest } = options
-  const relays: TokenRelay[] = Array.from({ length: n }, () =>
-    createTokenRelay({
-      baseURL: API,
-      refresh: backend.refresh,
-      transport: backend.transport,
-      storage: b.storage,
-      retry: { attempts: 2, backoffMs: 1 },
-      logger: quiet,
-      ...(shared ? { crossTab: b.crossTab() } : {}),
-      ...rest,
-    }),
-  )
+  const relays: TokenRelay[] = Array.from({ length: n }, () => tab(b, backend))
   const send = (relay: TokenRelay, path: string) => relay.send(get(path), backend.transport)
   return { ...b, relays, send }
 }
 
 /** Three tabs opened on a logged-in app: each read the pair from storage at start. */
-async function threeTabs(shared = true) {
+async function threeTabs(shared = true, options: TokenRelayOptions = {}) {
   const backend = fakeBackend()
   const b = memoryTabs()
   b.data.set('tokenrelay', JSON.stringify(backend.login()))
-  const t = tabsOn(backend, 0)
-  const relays = Array.from({ length: 3 }, () =>
-    createTokenRelay({
-      baseURL: API,
-      refresh: backend.refresh,
-      transport: backend.transport,
-      storage: b.storage,
-      retry: { attempts: 2, backoffMs: 1 },
-      logger: quiet,
-      ...(shared ? { crossTab: b.crossTab() } : {}),
+  const relays = Array.from({ length: 3 }, () => tab(b, backend, shared, options))
+  const send = (relay: TokenRelay, path: string) => relay.send(get(path), backend.transport)
+  return { backend, ...b, relays, send }
+}
+
+/**
+ * One tab whose other tabs the test plays by hand: `deliver` hands it a message, `release` lets the lock go
+ * (held until then), `names` are the lock names it asked for.
+ */
+function handTab(backend: Backend, data: Map<string, unknown>, options: TokenRelayOptions = {}) {
+  let listener: (m: TabMessage) => void = () => {}
+  let release = () => {}
+  const held = new Promise<void>((r) => (release = r))
+  const names: string[] = []
+  const posts: TabMessage[] = []
+  const relay = createTokenRelay({
+    baseURL: API,
+    refresh: backend.refresh,
+    transport: backend.transport,
+    storage: { get: (k) => data.get(k) as string, set: (k, v) => void data.set(k, v), remove: (k) => void data.delete(k) },
+    retry: { attempts: 0 },
+    logger: quiet,
+    crossTab: shareTabs({
+      lock: async (name, _waitMs, fn) => (names.push(name), await held, fn()),
+      post: (m) => void posts.push(m),
+      listen: (fn) => ((listener = fn), () => {}),
     }),
-  )
-  return { backend, ...b, relays, send: t.send }
+    ...options,
+  })
+  return { relay, deliver: (m: TabMessage) => listener(m), release, names, posts }
 }
 
 describe('tabs sharing one session (crossTab)', () => {
@@ -170,5 +191,96 @@ describe('tabs sharing one session (crossTab)', () => {
     })
     expect(backend.state.refreshCalls).toBe(0)
     expect(relay.getCredentials()).toMatchObject({ accessToken: 'at-1' })
+  })
+
+  it('credentials the other tab stored while this one waits for the lock settle its flight at once: no refresh of its own', async () => {
+    const backend = fakeBackend()
+    const data = new Map<string, unknown>([['tokenrelay', JSON.stringify(backend.login())]])
+    const { relay, deliver, release, names } = handTab(backend, data)
+    backend.expireAll()
+    const waiting = relay.send(get('/api/x'), backend.transport)
+    await vi.waitUntil(() => relay.refreshing)
+    data.set('tokenrelay', JSON.stringify(backend.login())) // at-2, from the tab holding the lock
+    deliver({ type: 'stored' })
+    await expect(waiting).resolves.toMatchObject({ data: { token: 'at-2' } })
+    expect(names).toEqual(['tokenrelay:tokenrelay'])
+    release()
+    await new Promise((r) => setTimeout(r, 10))
+    expect(backend.state.refreshCalls).toBe(0)
+  })
+
+  it('a "stored" message with the pair this tab already has leaves its running refresh alone', async () => {
+    const backend = fakeBackend()
+    const data = new Map<string, unknown>([['tokenrelay', JSON.stringify(backend.login())]])
+    const { relay, deliver, release } = handTab(backend, data)
+    backend.expireAll()
+    const hold = backend.hold('/auth/refresh')
+    release()
+    const waiting = relay.send(get('/api/x'), backend.transport)
+    await vi.waitUntil(() => backend.state.hits.length === 1)
+    const changes = vi.fn()
+    relay.on('change', changes)
+    deliver({ type: 'stored' }) // the stored pair is the one this tab holds
+    await new Promise((r) => setTimeout(r, 10))
+    hold()
+    await expect(waiting).resolves.toMatchObject({ data: { token: 'at-2' } })
+    expect(relay.getCredentials()).toMatchObject({ accessToken: 'at-2' })
+    expect(changes).toHaveBeenCalledTimes(1) // the refresh's, not one for the message
+  })
+
+  it('the stored pair is re-read before refreshing: objects as stored, garbage and corrupt JSON ignored (this tab refreshes)', async () => {
+    for (const [stored, refreshes] of [
+      [null, 0], // set below to a newer pair, as an object (storages that keep objects)
+      ['{"foo":1}', 1],
+      ['{', 1],
+    ] as const) {
+      const backend = fakeBackend()
+      const data = new Map<string, unknown>([['tokenrelay', JSON.stringify(backend.login())]])
+      const { relay, release } = handTab(backend, data)
+      backend.expireAll()
+      data.set('tokenrelay', stored === null ? backend.login() : stored)
+      release()
+      await expect(relay.send(get('/api/x'), backend.transport)).resolves.toMatchObject({ statusCode: 200 })
+      expect(backend.state.refreshCalls, String(stored)).toBe(refreshes)
+    }
+  })
+
+  it('a re-read that hangs is waited for at most storageTimeoutMs, then this tab refreshes itself', async () => {
+    const backend = fakeBackend()
+    const data = new Map<string, unknown>([['tokenrelay', JSON.stringify(backend.login())]])
+    const hang = { on: false }
+    const storage = {
+      get: (k: string) => (hang.on ? new Promise<string>(() => {}) : (data.get(k) as string)),
+      set: (k: string, v: string) => void data.set(k, v),
+      remove: (k: string) => void data.delete(k),
+    }
+    const { relay, release } = handTab(backend, data, { storage, storageTimeoutMs: 30 })
+    backend.expireAll()
+    hang.on = true
+    release()
+    await expect(relay.send(get('/api/x'), backend.transport)).resolves.toMatchObject({ data: { token: 'at-2' } })
+    expect(backend.state.refreshCalls).toBe(1)
+  })
+
+  it('what another tab says: a logout is LOGGED_OUT and opens no login page; a session end is SESSION_EXPIRED, told once, never echoed', async () => {
+    for (const code of ['LOGGED_OUT', 'SESSION_EXPIRED'] as const) {
+      const backend = fakeBackend()
+      const data = new Map<string, unknown>([['tokenrelay', JSON.stringify(backend.login())]])
+      const ended = vi.fn()
+      const { relay, deliver, posts } = handTab(backend, data, { onSessionExpired: ended })
+      backend.expireAll()
+      const waiting = relay.send(get('/api/x'), backend.transport)
+      await vi.waitUntil(() => relay.refreshing)
+      deliver({ type: 'ended', code })
+      await expect(waiting).rejects.toMatchObject({
+        code,
+        message: code === 'LOGGED_OUT' ? 'logged out in another tab' : 'the session ended in another tab',
+      })
+      expect(relay.getCredentials()).toBeNull()
+      expect(ended).toHaveBeenCalledTimes(code === 'LOGGED_OUT' ? 0 : 1)
+      deliver({ type: 'ended', code: 'SESSION_EXPIRED' }) // already over here: nothing more
+      expect(ended).toHaveBeenCalledTimes(code === 'LOGGED_OUT' ? 0 : 1)
+      expect(posts.filter((m) => m.type === 'ended')).toEqual([]) // heard, not said again
+    }
   })
 })
