@@ -201,12 +201,15 @@ describe('tabs sharing one session (crossTab)', () => {
     const waiting = relay.send(get('/api/x'), backend.transport)
     await vi.waitUntil(() => relay.refreshing)
     data.set('tokenrelay', JSON.stringify(backend.login())) // at-2, from the tab holding the lock
+    const changes = vi.fn()
+    relay.on('change', changes)
     deliver({ type: 'stored' })
     await expect(waiting).resolves.toMatchObject({ data: { token: 'at-2' } })
     expect(names).toEqual(['tokenrelay:tokenrelay'])
-    release()
+    release() // the flight's turn comes: the stored pair is the one it already adopted, nothing changes again
     await new Promise((r) => setTimeout(r, 10))
     expect(backend.state.refreshCalls).toBe(0)
+    expect(changes).toHaveBeenCalledTimes(1)
   })
 
   it('a "stored" message with the pair this tab already has leaves its running refresh alone', async () => {
