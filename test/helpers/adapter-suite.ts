@@ -9,10 +9,10 @@ import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import type { InstalledRelay, PlatformOptions, ReturnAfterLogin } from '../../platforms/shared/types.js'
 import { authRequests } from '../../src/auth.js'
-import type { Clock, RefreshContext } from '../../src/index.js'
+import type { RefreshContext } from '../../src/index.js'
 import type { SimLife, SimOptions } from './mini-platform.js'
 import { tempFile } from './mini-platform.js'
-import { loginDirect, refresh } from './reference.js'
+import { loginDirect, refresh, unauthorized as unauthorizedAt, wallClock } from './reference.js'
 import { trackUnhandled } from './unhandled.js'
 
 export type Res = { statusCode: number; data: any; header?: Record<string, string>; tempFilePath?: string; errMsg?: string }
@@ -318,18 +318,7 @@ export function sharedAdapterTests(t: AdapterContext) {
     ])
   })
 
-  /** A wall clock the test moves: hours in the background pass on it while no timer runs. */
-  function wallClock() {
-    const wall = { now: Date.now() }
-    const clock = { now: () => wall.now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout } as Clock
-    return { wall, clock }
-  }
-
-  /** 401s the server answered, on any route. */
-  const unauthorized = () =>
-    Object.values(t.server.stats().hits)
-      .flat()
-      .filter((h) => h.status === 401).length
+  const unauthorized = () => unauthorizedAt(t.server)
 
   it('back from the background past the known expiry: app show starts the one refresh, the first requests collect no 401', async () => {
     const { wall, clock } = wallClock()
@@ -419,12 +408,11 @@ export function sharedAdapterTests(t: AdapterContext) {
   })
 
   it('requests inside the refresh-ahead window wait for one refresh and go out only with the new token', async () => {
-    let now = Date.now()
-    const clock = { now: () => now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout }
-    const r = await t.loggedIn({ clock: clock as Clock })
+    const { wall, clock } = wallClock()
+    const r = await t.loggedIn({ clock })
     const { expiresAt } = r.getCredentials()!
     expect(expiresAt).toEqual(expect.any(Number))
-    now = expiresAt! - 30_000 // still valid, but inside the default 60 s window
+    wall.now = expiresAt! - 30_000 // still valid, but inside the default 60 s window
     const answers = await Promise.all([t.get('/api/a'), t.get('/api/b'), t.get('/api/c')])
     expect(answers.map((a) => a.data.generation)).toEqual([2, 2, 2])
     expect(t.server.stats().refreshes).toBe(1)

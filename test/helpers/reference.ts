@@ -1,6 +1,7 @@
 // The reference server's auth calls as adapter tests configure them, and a login that bypasses the
 // relay (for tests that start from a session without counting on silent login).
-import type { Credentials, RefreshContext } from '../../src/index.js'
+import type { RunningServer } from '../../playground-server/server.js'
+import type { Clock, Credentials, RefreshContext } from '../../src/index.js'
 
 /** The engine's refresh strategy against the reference server. */
 export const refresh = async ({ refreshToken, request }: RefreshContext) =>
@@ -24,3 +25,16 @@ export async function loginDirect(serverUrl: string, code = 'code-alice-direct')
   if (!res.ok) throw new Error(`login with ${code} answered ${res.status}`)
   return (await res.json()) as Credentials
 }
+
+/** A wall clock the test moves: hours in the background pass on it while no timer runs. */
+export function wallClock() {
+  const wall = { now: Date.now() }
+  const clock: Clock = { now: () => wall.now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (id) => clearTimeout(id as never) }
+  return { wall, clock }
+}
+
+/** 401s the reference server answered, on any route. */
+export const unauthorized = (server: RunningServer) =>
+  Object.values(server.stats().hits)
+    .flat()
+    .filter((h) => h.status === 401).length

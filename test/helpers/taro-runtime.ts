@@ -31,21 +31,10 @@ export interface SimSetup {
 }
 
 function simulate(env: TaroEnv, setup: SimSetup): TaroSim {
-  if (env === 'weapp') {
-    const s = createWx({ pages: setup.pages })
-    return {
-      api: s.wx,
-      storage: s.storage,
-      navigations: s.navigations,
-      stack: s.stack,
-      state: s.state,
-      life: s.life,
-      getCurrentPages: s.getCurrentPages,
-    }
-  }
-  const s = createMy({ pages: setup.pages })
+  const s = env === 'weapp' ? createWx({ pages: setup.pages }) : createMy({ pages: setup.pages })
+  const api = 'wx' in s ? s.wx : s.my
   return {
-    api: s.my,
+    api,
     storage: s.storage,
     navigations: s.navigations,
     stack: s.stack,

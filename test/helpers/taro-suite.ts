@@ -7,9 +7,8 @@ import { downloadContent, startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import type { InstalledRelay, PlatformOptions } from '../../platforms/taro/index.js'
 import type { ReturnAfterLogin } from '../../platforms/shared/types.js'
-import type { Clock } from '../../src/index.js'
 import { tempFile } from './mini-platform.js'
-import { exchange, loginDirect, refresh } from './reference.js'
+import { exchange, loginDirect, refresh, unauthorized as unauthorizedAt, wallClock } from './reference.js'
 import type { SimSetup, TaroEnv } from './taro-runtime.js'
 import { loadTaro } from './taro-runtime.js'
 import { trackUnhandled } from './unhandled.js'
@@ -245,16 +244,7 @@ export function sharedTaroTests(t: TaroContext) {
     expect(t.server.stats().hits['/api/download/x.bin'].map((h) => h.status)).toEqual([401])
   })
 
-  /** A wall clock the test moves: hours in the background pass on it while no timer runs. */
-  const wallClock = () => {
-    const wall = { now: Date.now() }
-    const clock = { now: () => wall.now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout } as Clock
-    return { wall, clock }
-  }
-  const unauthorized = () =>
-    Object.values(t.server.stats().hits)
-      .flat()
-      .filter((h) => h.status === 401).length
+  const unauthorized = () => unauthorizedAt(t.server)
 
   it('back from the background past the known expiry: Taro.onAppShow starts the one refresh, the first requests collect no 401', async () => {
     const { wall, clock } = wallClock()
