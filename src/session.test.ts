@@ -173,13 +173,28 @@ describe('storage that hangs or is slow', () => {
     const a = relay.setCredentials({ accessToken: 'A' })
     const b = relay.setCredentials({ accessToken: 'B' })
     const c = relay.setCredentials({ accessToken: 'C' })
+    expect(calls).toEqual(['A']) // B and C wait behind A, and C replaces B
     await Promise.all([a, b, c]) // bounded: resolved by the timeout, the writes still pending
-    expect(calls).toEqual(['A'])
-    landing.shift()!() // A lands; then only the newest waiting pair is written
-    await vi.waitUntil(() => landing.length === 1)
+    // A has hung past the bound: it no longer holds the newest pair back
+    await vi.waitUntil(() => landing.length === 2)
     expect(calls).toEqual(['A', 'C'])
-    landing.shift()!()
+    landing[1]() // C lands first
+    await vi.waitUntil(() => data.get('tokenrelay') !== undefined)
+    landing[0]() // then the stale A lands over it: the newest pair is written again
+    await vi.waitUntil(() => landing.length === 3)
+    expect(calls).toEqual(['A', 'C', 'C'])
+    landing[2]()
     await vi.waitUntil(() => JSON.parse(data.get('tokenrelay')!).accessToken === 'C')
+  })
+
+  it('a storage.set that never settles does not hold back a later logout: the remove still goes out', async () => {
+    const removed: string[] = []
+    const storage = hung({ remove: (k) => void removed.push(k) })
+    const relay = createTokenRelay({ baseURL: API, storage, storageTimeoutMs: 20, logger: quiet })
+    await relay.setCredentials({ accessToken: 'A' })
+    await relay.clear()
+    await vi.waitUntil(() => removed.length === 1, { timeout: 500 })
+    expect(removed).toEqual(['tokenrelay'])
   })
 
   it('a storage.get that never settles: requests go out logged out after the bound, with one warning', async () => {

@@ -70,6 +70,7 @@ export function createSession({
   let writing = Promise.resolve()
   let busy = false
   let next: { value: Credentials | null } | null = null
+  let latest: Credentials | null = null
 
   const state = {
     get creds() {
@@ -103,38 +104,51 @@ export function createSession({
     }
   }
 
-  /** Waits for `promise`, at most `storageTimeoutMs`; then warns and goes on (the promise runs on). */
-  function bounded(promise: Promise<unknown>, call: string): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = clock.setTimeout(() => {
-        warn(`[tokenrelay] storage.${call} did not settle within ${storageTimeoutMs} ms: going on with the credentials in memory`)
-        resolve()
-      }, storageTimeoutMs)
+  const slow = (call: string) =>
+    warn(`[tokenrelay] storage.${call} did not settle within ${storageTimeoutMs} ms: going on with the credentials in memory`)
+
+  /**
+   * Waits for `promise`, at most `storageTimeoutMs`; then goes on (the promise runs on), warning when given `call`
+   * and calling `late`.
+   */
+  function bounded(promise: Promise<unknown>, call?: string, late?: () => void): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => (call && slow(call), late?.(), resolve()), storageTimeoutMs)
       void promise.then(() => (clock.clearTimeout(timer), resolve()))
     })
   }
 
-  /** Writes `value` (null: removes). One write at a time; a value waiting behind a slow write is replaced by a newer one. */
+  /**
+   * Writes `value` (null: removes). One write at a time; a value waiting behind a slow write is replaced by a newer one.
+   * A write still pending after `storageTimeoutMs` no longer holds the ones behind it; if it lands after a newer one
+   * went out, the newest value is written again, so an older pair never has the last word.
+   */
   function save(value: Credentials | null): Promise<void> {
     next = { value }
+    latest = value
     if (!busy) {
       busy = true
       writing = drain()
     }
-    return bounded(writing, value ? 'set' : 'remove')
+    return bounded(writing) // drain() warns about the write that hangs
   }
 
   async function drain(): Promise<void> {
     while (next) {
       const { value } = next
       next = null
+      let result: unknown
       try {
-        await (value ? storage.set(storageKey, JSON.stringify(value)) : storage.remove(storageKey))
-        if (value) tell({ type: 'stored' })
+        result = value ? storage.set(storageKey, JSON.stringify(value)) : storage.remove(storageKey)
       } catch (error) {
-        // Quota or a broken storage: the credentials stay usable in memory.
-        report(error)
+        result = Promise.reject(error)
       }
+      const done = Promise.resolve(result).then(
+        () => void (value && tell({ type: 'stored' })),
+        (error) => void report(error), // quota or a broken storage: the credentials stay usable in memory
+      )
+      const late = () => void done.then(() => void (latest !== value && save(latest)))
+      await (typeof (result as Promise<unknown>)?.then === 'function' ? bounded(done, value ? 'set' : 'remove', late) : done)
     }
     busy = false // may run before drain() returns (a storage that throws at once): hence the flag
   }
