@@ -46,7 +46,10 @@ const cache = () => join(app, 'node_modules/.cache/tokenrelay')
 describe('tokenrelay/taro/plugin', () => {
   it('writes a runtime that imports the config module and installs it with the options, then adds it with post:', () => {
     const taro = fakeTaro()
-    plugin(taro.ctx, { config: 'src/tokenrelay.config.ts', options: { loginPage: '/pages/login/index', origins: [/^https:\/\/x\.example$/] } })
+    plugin(taro.ctx, {
+      config: 'src/tokenrelay.config.ts',
+      options: { loginPage: '/pages/login/index', origins: [/^https:\/\/x\.example$/] },
+    })
     const platform: TaroPlatform = { platform: 'weapp', runtimePath: ['@tarojs/plugin-platform-weapp/dist/runtime'], compiler: 'webpack5' }
     taro.setupClose(platform)
     const runtime = join(cache(), 'runtime.weapp.js')
@@ -54,7 +57,9 @@ describe('tokenrelay/taro/plugin', () => {
     const code = readFileSync(runtime, 'utf8')
     expect(code).toContain("import { install } from 'tokenrelay/taro'")
     expect(code).toContain(`import config from ${JSON.stringify(join(app, 'src/tokenrelay.config.ts'))}`)
-    expect(code).toContain('install(Object.assign({}, options, {"loginPage": "/pages/login/index", "origins": [new RegExp("^https:\\\\/\\\\/x\\\\.example$", "")]}))')
+    expect(code).toContain(
+      'install(Object.assign({}, options, {"loginPage": "/pages/login/index", "origins": [new RegExp("^https:\\\\/\\\\/x\\\\.example$", "")]}))',
+    )
     // Mini program builds do not transpile node_modules: the generated module must be plain ES2017.
     expect(code).not.toMatch(/\?\?|\?\.|=>/)
     // A string runtimePath (some platforms) becomes an array; a second setup does not add it twice.
@@ -134,7 +139,9 @@ describe('tokenrelay/taro/plugin', () => {
     const taro = fakeTaro()
     plugin(taro.ctx, {})
     expect(() => taro.setupClose({ platform: 'weapp', runtimePath: [] })).toThrow(/needs the path of your options module/)
-    expect(() => plugin(fakeTaro().ctx, { config: 'src/tokenrelay.config.ts', options: [] as never })).toThrow(/`options` must be an object/)
+    expect(() => plugin(fakeTaro().ctx, { config: 'src/tokenrelay.config.ts', options: [] as never })).toThrow(
+      /`options` must be an object/,
+    )
     const fn = fakeTaro()
     plugin(fn.ctx, { config: 'src/tokenrelay.config.ts', options: { refresh: () => {} } as never }) // JavaScript configs
     expect(() => fn.setupClose({ platform: 'weapp', runtimePath: [] })).toThrow(
@@ -161,7 +168,9 @@ describe('tokenrelay/taro/plugin', () => {
   })
 
   it('toSource: plain data only, with the path of what is not', () => {
-    expect(toSource({ a: [1, 'x', true, null], b: { c: /a\/b/gi } })).toBe('{"a": [1, "x", true, null], "b": {"c": new RegExp("a\\\\/b", "gi")}}')
+    expect(toSource({ a: [1, 'x', true, null], b: { c: /a\/b/gi } })).toBe(
+      '{"a": [1, "x", true, null], "b": {"c": new RegExp("a\\\\/b", "gi")}}',
+    )
     expect(() => toSource({ a: [1, new Date(0)] })).toThrow('options.a[1] is a Date')
     expect(() => toSource({ a: undefined })).toThrow('options.a is undefined')
     expect(() => toSource({ n: Infinity })).toThrow('options.n is Infinity')
@@ -221,7 +230,10 @@ describe('tokenrelay/taro/plugin', () => {
   it('warns at build time about keys it does not know, with the one probably meant', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     try {
-      plugin(fakeTaro().ctx, { config: 'src/tokenrelay.config.ts', options: { loginpage: '/pages/login/index', baseUrl: 'https://a.example' } } as never)
+      plugin(fakeTaro().ctx, {
+        config: 'src/tokenrelay.config.ts',
+        options: { loginpage: '/pages/login/index', baseUrl: 'https://a.example' },
+      } as never)
       plugin(fakeTaro().ctx, { config: 'src/tokenrelay.config.ts', option: { loginPage: '/p' } } as never)
       plugin(fakeTaro().ctx, { config: 'src/tokenrelay.config.ts', options: { loginPage: '/p', baseURL: 'https://a.example' } })
       expect(warn.mock.calls.map((c) => c[0])).toEqual([

@@ -95,10 +95,14 @@ export function resolveConfigModule(appPath: string, config: unknown): string {
   const base = path.resolve(appPath, config)
   const file = [base, ...EXTENSIONS.map((ext) => base + ext)].find((f) => fs.existsSync(f) && fs.statSync(f).isFile())
   if (!file) {
-    throw new Error(`[tokenrelay] config file not found: ${config} (looked for ${slash(base)}). Create it with \`export default { baseURL, refresh, exchange }\` or fix \`config\` in ${USAGE}`)
+    throw new Error(
+      `[tokenrelay] config file not found: ${config} (looked for ${slash(base)}). Create it with \`export default { baseURL, refresh, exchange }\` or fix \`config\` in ${USAGE}`,
+    )
   }
   if (!hasDefaultExport(fs.readFileSync(file, 'utf8'))) {
-    throw new Error(`[tokenrelay] config file ${config} has no default export: it must \`export default\` the install() options (e.g. \`export default { baseURL, refresh, exchange }\`)`)
+    throw new Error(
+      `[tokenrelay] config file ${config} has no default export: it must \`export default\` the install() options (e.g. \`export default { baseURL, refresh, exchange }\`)`,
+    )
   }
   return file
 }
@@ -110,7 +114,9 @@ export function toSource(value: unknown, where = 'options'): string {
   if (value instanceof RegExp) return `new RegExp(${JSON.stringify(value.source)}, ${JSON.stringify(value.flags)})`
   if (Array.isArray(value)) return `[${value.map((v, i) => toSource(v, `${where}[${i}]`)).join(', ')}]`
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const entries = Object.keys(value).map((k) => `${JSON.stringify(k)}: ${toSource((value as Record<string, unknown>)[k], `${where}.${k}`)}`)
+    const entries = Object.keys(value).map(
+      (k) => `${JSON.stringify(k)}: ${toSource((value as Record<string, unknown>)[k], `${where}.${k}`)}`,
+    )
     return `{${entries.join(', ')}}`
   }
   const kind =
@@ -174,7 +180,11 @@ function write(file: string, content: string): void {
 }
 
 /** Makes `key` the first alias: enhanced-resolve tries aliases in order and Taro's '@tarojs/taro' also matches. */
-function aliasFirst(alias: { entries(): Record<string, unknown> | undefined; clear(): void; set(k: string, v: unknown): void }, key: string, value: string) {
+function aliasFirst(
+  alias: { entries(): Record<string, unknown> | undefined; clear(): void; set(k: string, v: unknown): void },
+  key: string,
+  value: string,
+) {
   const rest = { ...(alias.entries() || {}) }
   delete rest[key]
   alias.clear()
@@ -189,10 +199,13 @@ export default function tokenrelayTaroPlugin(ctx: TaroPluginContext, pluginOptio
   }
   // Unknown keys would pass silently: install() ignores them.
   const unknown = unknownKeys(pluginOptions, KEYS)
-  if (unknown.length) console.warn(`[tokenrelay] ${NAME}: unknown plugin option ${unknown.join(', ')} in config/index.ts; it takes ${KEYS.join(' and ')}.`)
+  if (unknown.length)
+    console.warn(`[tokenrelay] ${NAME}: unknown plugin option ${unknown.join(', ')} in config/index.ts; it takes ${KEYS.join(' and ')}.`)
   const unknownInstall = unknownKeys(options, INSTALL_OPTIONS)
   if (unknownInstall.length) {
-    console.warn(`[tokenrelay] ${NAME}: unknown install() option ${unknownInstall.join(', ')} in \`options\` (config/index.ts): install() ignores it.`)
+    console.warn(
+      `[tokenrelay] ${NAME}: unknown install() option ${unknownInstall.join(', ')} in \`options\` (config/index.ts): install() ignores it.`,
+    )
   }
 
   ctx.registerMethod({
@@ -212,7 +225,9 @@ export default function tokenrelayTaroPlugin(ctx: TaroPluginContext, pluginOptio
 
       if (name !== 'h5') return
       if (platform.compiler && platform.compiler !== 'webpack5') {
-        console.warn(`[tokenrelay] ${NAME}: the ${platform.compiler} runner is not supported on H5 yet: Taro.uploadFile/downloadFile are not refreshed there (Taro.request is).`)
+        console.warn(
+          `[tokenrelay] ${NAME}: the ${platform.compiler} runner is not supported on H5 yet: Taro.uploadFile/downloadFile are not refreshed there (Taro.request is).`,
+        )
         return
       }
       // Registered here, after the H5 platform registered its own chain changes, so this one runs last.
@@ -220,7 +235,9 @@ export default function tokenrelayTaroPlugin(ctx: TaroPluginContext, pluginOptio
         const alias = chain.resolve.alias
         const apiModule = alias.get(TARO)
         if (typeof apiModule !== 'string') {
-          console.warn(`[tokenrelay] ${NAME}: no '${TARO}' alias in this H5 build: Taro.uploadFile/downloadFile are not refreshed (Taro.request is).`)
+          console.warn(
+            `[tokenrelay] ${NAME}: no '${TARO}' alias in this H5 build: Taro.uploadFile/downloadFile are not refreshed (Taro.request is).`,
+          )
           return
         }
         const wrapper = path.join(cacheDir, 'h5-api.js')

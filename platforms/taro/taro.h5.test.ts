@@ -9,7 +9,8 @@ const h5 = vi.hoisted(() => {
   const backend = { current: undefined as ReturnType<typeof import('../../test/helpers/fake-backend.js').fakeBackend> | undefined }
   const storage = new Map<string, string>()
   // Taro H5 answers every status on `then`, with lower-cased headers.
-  const file = (o: { url: string; header?: Record<string, string> }) => backend.current!.transport({ url: o.url, header: o.header, method: 'POST' })
+  const file = (o: { url: string; header?: Record<string, string> }) =>
+    backend.current!.transport({ url: o.url, header: o.header, method: 'POST' })
   const api = {
     getEnv: () => 'WEB',
     addInterceptor: () => {},
@@ -47,11 +48,16 @@ describe('tokenrelay/taro on H5 without the CLI plugin', () => {
     const relay = install({ baseURL: API, refresh: backend.refresh, logger: { log() {}, warn } })
     try {
       expect(warn).toHaveBeenCalledTimes(1)
-      expect(warn.mock.calls[0][0]).toMatch(/^\[tokenrelay\] tokenrelay\/taro on H5 without tokenrelay\/taro\/plugin: Taro\.uploadFile\(\)\/downloadFile\(\) go out without the token/)
+      expect(warn.mock.calls[0][0]).toMatch(
+        /^\[tokenrelay\] tokenrelay\/taro on H5 without tokenrelay\/taro\/plugin: Taro\.uploadFile\(\)\/downloadFile\(\) go out without the token/,
+      )
       expect(warn.mock.calls[0][0]).toContain("call uploadFile/downloadFile from 'tokenrelay/taro'")
       await relay.setCredentials(backend.login())
       backend.expireAll()
-      const [up, down] = await Promise.all([uploadFile({ url: `${API}/api/upload`, filePath: 'blob:x', name: 'file' }), downloadFile({ url: `${API}/api/file` })])
+      const [up, down] = await Promise.all([
+        uploadFile({ url: `${API}/api/upload`, filePath: 'blob:x', name: 'file' }),
+        downloadFile({ url: `${API}/api/file` }),
+      ])
       expect([up.statusCode, down.statusCode]).toEqual([200, 200])
       expect(backend.state.refreshCalls).toBe(1)
       expect(backend.state.hits.filter((h) => h.url === '/api/upload').map((h) => [h.status, h.token])).toEqual([

@@ -45,13 +45,17 @@ describe('Taro task helpers', () => {
     const listener = () => {}
     expect((task.progress as (cb: unknown) => unknown)(listener)).toBe(task)
     expect(onProgressUpdate).toHaveBeenCalledWith(listener)
-    expect(taroTask(Object.assign(Promise.resolve(), { abort }) as unknown as Promise<unknown> & PlatformTask, false).progress).toBeUndefined()
+    expect(
+      taroTask(Object.assign(Promise.resolve(), { abort }) as unknown as Promise<unknown> & PlatformTask, false).progress,
+    ).toBeUndefined()
   })
 
   it("chainTask leaves a promise caller's catch alone", () => {
     const task = Object.assign(Promise.resolve(), { abort: vi.fn() }) as unknown as Promise<unknown> & PlatformTask
     expect(chainTask(task, false).catch).toBe(Promise.prototype.catch)
-    expect(chainTask(Object.assign(Promise.resolve(), { abort: vi.fn() }) as unknown as Promise<unknown> & PlatformTask, true).catch).not.toBe(Promise.prototype.catch)
+    expect(
+      chainTask(Object.assign(Promise.resolve(), { abort: vi.fn() }) as unknown as Promise<unknown> & PlatformTask, true).catch,
+    ).not.toBe(Promise.prototype.catch)
   })
 
   it('fileCall hands back a task with progress(cb)', async () => {
