@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config'
 
 /**
  * End-to-end tests against the BUILT playgrounds: scripts/e2e.mjs (`npm run test:e2e`) packs the library,
- * installs it into both playgrounds, runs their six builds, then this config. Kept apart from the root
+ * installs it into both playgrounds, runs their eight builds, then this config. Kept apart from the root
  * `vitest run` (whose include is *.test.ts); after one full run, rerun the suites alone with
  *   npx vitest run --config test/e2e/vitest.config.ts
  */

@@ -1,8 +1,10 @@
-// Simulated `wx` and `my` globals for adapter tests. Every network call is real HTTP to the given URL
+// Simulated `wx`, `my` and `tt` globals for adapter tests. Every network call is real HTTP to the given URL
 // (the reference server on 127.0.0.1); only the platform's calling conventions are imitated, the same
 // ones the e2e harness simulates in full (test/e2e/miniprogram/network.ts and storage.ts): wx reports
 // every HTTP answer on `success`; Alipay sends non-2xx to `fail` with `error: 19`, uses
-// `headers`/`status`, and object-style storage.
+// `headers`/`status`, and object-style storage; Douyin's `tt` is wx's with an `errNo` beside `errMsg` on
+// every failure and `tt.login` as documented (`code` only for a user logged in to the host; for one who is
+// not, `force: true` opens the host's login popup).
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
