@@ -104,7 +104,8 @@ describe('the built package on Node 18', () => {
 
   it(`loads every entry (ESM and CommonJS) and refreshes once on Node ${NODE18}, as on this Node`, (ctx) => {
     const found = node18()
-    if ('missing' in found) return ctx.skip(found.missing)
+    // Skipped only off CI (a machine npm has no Node 18 build for); on CI a missing Node 18 is a failure.
+    if ('missing' in found) return process.env.CI ? expect.fail(found.missing) : ctx.skip(found.missing)
     const old = run(found.bin)
     expect(old.node).toBe(`v${NODE18}`)
     expect(old.refreshes).toBe(1)
