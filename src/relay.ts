@@ -110,7 +110,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     }),
   })
 
-  const guarded = (request: RelayRequest, url: string) => request.auth !== false && allowed(url)
+  const mayCarryToken = (request: RelayRequest, url: string) => request.auth !== false && allowed(url)
 
   /** The request as it goes out: URL resolved, headers copied (attach mutates them), token attached when `withToken`. */
   function outgoing(request: RelayRequest, url: string, withToken: boolean): RelayRequest {
@@ -141,7 +141,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     lastTransport = lastTransport || transport
     const { signal } = request
     const url = resolveURL(request.url, baseURL)
-    if (!guarded(request, url)) return first ? first.response : transport({ ...request, url })
+    if (!mayCarryToken(request, url)) return first ? first.response : transport({ ...request, url })
     /** The session this request belongs to: the one it started in, or (started logged out) the first it goes out in. */
     let mine = first ? first.session : session.creds ? session.id : 0
     await session.ready
@@ -207,10 +207,10 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
       return !!flights.current
     },
     wouldWait: (request) =>
-      guarded(request, resolveURL(request.url, baseURL)) && (!session.loaded || !!flights.current || (!session.ended && !!due())),
+      mayCarryToken(request, resolveURL(request.url, baseURL)) && (!session.loaded || !!flights.current || (!session.ended && !!due())),
     stamp(request) {
       const url = resolveURL(request.url, baseURL)
-      const token = !flights.current && guarded(request, url) && !!session.creds
+      const token = !flights.current && mayCarryToken(request, url) && !!session.creds
       // Sent without the token while a refresh runs or a login is due: version -1 says its expiry answer is no
       // news, so it is sent again once that is done, spending no replay and starting no refresh of its own.
       const pending = !token && (!!flights.current || (!session.creds && !!login && !session.ended))
