@@ -26,7 +26,7 @@ export function replace(obj: object, name: string, value: unknown): boolean {
 export type NetworkFn = (options: Record<string, unknown>) => PlatformTask
 type Wrapper = (options: { url: string; [key: string]: unknown }) => Promise<unknown> & PlatformTask
 
-/** A callback-style platform object (`wx`, `my`): the network calls and the navigation calls. */
+/** A callback-style platform object (`wx`, `my`, `tt`): the network calls and the navigation calls. */
 export type CallbackPlatform = NavigationApi & Record<NetworkApi, NetworkFn>
 
 /** What a callback-style adapter builds before it patches anything (`createWxRelay`, `createMyRelay`). */
@@ -79,7 +79,7 @@ export function wrapNetwork(
 /**
  * Installs a callback-style adapter: `create()` builds its relay (after an earlier install is gone, so
  * the originals it wraps are the platform's own), and the wrapped `request`/`uploadFile`/`downloadFile`
- * go on the platform object (`wx`, `my`), so existing code goes through the relay unchanged;
+ * go on the platform object (`wx`, `my`, `tt`), so existing code goes through the relay unchanged;
  * `uninstall()` puts the originals back.
  */
 export function installNetwork(
