@@ -22,74 +22,29 @@ const raise = (error: Error) => {
 }
 
 /**
- * The XMLHttpRequest of `@tarojs/plugin-http` (not installed here), as far as axios's xhr adapter reads it:
- * `send()` calls `Taro.request` with success/fail/complete and keeps the task, never the promise. A
- * non-2xx on the fail path (Alipay) counts as an answer; a failure without a status fires `onerror`.
+ * axios over the REAL `@tarojs/plugin-http` runtime, wired as a Taro mini program build wires it: the build
+ * defines `ENABLE_COOKIE` (false unless `enableCookie`) and provides the runtime's `XMLHttpRequest` to every
+ * module (webpack ProvidePlugin); here `vi.stubGlobal` does both. The runtime imports `request` from
+ * '@tarojs/taro', the module loadTaro() loaded (`t.Taro` is its default export): its sends go through
+ * Taro's request chain, where install() added the relay's interceptor. Call it after `t.setup()` (it
+ * wraps the current simulation); undo with `vi.unstubAllGlobals()`.
  */
-export function pluginHttpXhr(Taro: Obj) {
-  return class XMLHttpRequest {
-    readyState = 0
-    status = 0
-    statusText = ''
-    response: unknown = null
-    responseText: unknown = null
-    responseType = ''
-    timeout = 0
-    withCredentials = true
-    onloadend: ((e: object) => void) | null = null
-    onerror: ((e: object) => void) | null = null
-    onabort: ((e: object) => void) | null = null
-    ontimeout: ((e: object) => void) | null = null
-    private method = 'GET'
-    private url = ''
-    private header: Record<string, string> = {}
-    private received: Record<string, string> = {}
-    private task: { abort(): void } | null = null
-    open(method: string, url: string) {
-      this.method = method
-      this.url = url
-      this.readyState = 1
-    }
-    setRequestHeader(name: string, value: string) {
-      this.header[name] = value
-    }
-    getAllResponseHeaders() {
-      return Object.keys(this.received)
-        .map((k) => `${k}: ${this.received[k]}`)
-        .join('\r\n')
-    }
-    abort() {
-      if (this.task) this.task.abort()
-      if (this.onabort) this.onabort({})
-    }
-    send(data: unknown) {
-      this.task = Taro.request({
-        url: this.url,
-        data: data || {},
-        header: { ...this.header },
-        method: this.method,
-        dataType: this.responseType === 'json' ? 'json' : 'text',
-        responseType: 'text',
-        success: (res: Obj) => this.answer(res.statusCode, res.header, res.data),
-        fail: (err: Obj) => {
-          if (err.status) return this.answer(err.status, err.headers, err)
-          this.statusText = err.errMsg || err.errorMessage
-          if (this.onerror) this.onerror({})
-        },
-        complete: () => {
-          this.task = null
-          this.readyState = 4
-          if (this.status && this.onloadend) this.onloadend({})
-        },
-      })
-    }
-    private answer(status: number, header: Record<string, string> | undefined, data: unknown) {
-      this.status = status
-      this.received = header || {}
-      this.readyState = 2
-      this.response = this.responseText = data
-    }
-  }
+async function pluginHttpAxios(t: TaroContext) {
+  // With cookies off the plugin still sends `header.cookie = document.$$cookie`, i.e. `undefined`. The
+  // platforms hand request options to the native side as JSON, where an undefined value is simply absent;
+  // the simulation's node:http (or its Alipay string check) would throw on it instead. So the header
+  // reaches the simulation as JSON would carry it; nothing else changes.
+  const request = t.sim.api.request
+  const asJson = (header: unknown) => header && JSON.parse(JSON.stringify(header))
+  t.sim.api.request = (o: Obj) => request({ ...o, header: asJson(o.header), headers: asJson(o.headers) })
+  vi.stubGlobal('ENABLE_COOKIE', false)
+  const runtime: string = '@tarojs/plugin-http/dist/runtime.js' // untyped module: a string keeps tsc out
+  const { XMLHttpRequest } = (await import(runtime)) as { XMLHttpRequest: new () => object }
+  vi.stubGlobal('XMLHttpRequest', XMLHttpRequest)
+  const { window } = (await import('@tarojs/runtime')) as unknown as { window: Obj } // the runtime sets window.XMLHttpRequest there
+  // Imported after the stub: axios decides at its first import whether its xhr adapter is available.
+  const axios = (await import('axios')).default
+  return { XMLHttpRequest, taroWindow: window, client: axios.create({ baseURL: t.server.url, adapter: 'xhr' }) }
 }
 
 /** Registers the hooks; the returned object's getters are valid inside tests. */
@@ -719,19 +674,61 @@ export function sharedTaroTests(t: TaroContext) {
     }
   })
 
+  it("axios over @tarojs/plugin-http: the XMLHttpRequest is the plugin runtime's, and a plain call carries the token through Taro.request", async () => {
+    await t.loggedIn()
+    const sends: string[] = []
+    t.Taro.addInterceptor((chain: { requestParams: Record<string, any>; proceed(p: unknown): unknown }) => {
+      const { url, header } = chain.requestParams
+      sends.push(`${url.replace(t.server.url, '')} ${header.Authorization ? 'token' : 'none'} ${header['X-Trace']}`)
+      return chain.proceed(chain.requestParams)
+    })
+    try {
+      const { XMLHttpRequest, taroWindow, client } = await pluginHttpAxios(t)
+      expect(taroWindow.XMLHttpRequest).toBe(XMLHttpRequest) // set by the plugin runtime on Taro's window
+      expect(String(XMLHttpRequest)).toBe('function XMLHttpRequest() { [native code] }') // the plugin's disguise
+      const res = await client.get('/api/plain', { headers: { 'X-Trace': 'ax1' } })
+      expect(res).toMatchObject({ status: 200, data: { generation: 1, user: 'alice', path: '/api/plain' } })
+      expect(t.server.stats().hits['/api/plain'].map((h) => [h.status, h.user, h.generation])).toEqual([[200, 'alice', 1]])
+      expect(sends).toEqual(['/api/plain token ax1']) // one send, through Taro's chain, inside the relay's interceptor
+      expect(t.server.stats()).toMatchObject({ logins: 1, refreshAttempts: 0 })
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
+  it('axios over @tarojs/plugin-http: 6 concurrent calls meeting an expired token, one refresh, all 6 resolve with the replayed answer', async () => {
+    await t.loggedIn()
+    try {
+      const { client } = await pluginHttpAxios(t)
+      t.server.control({ expireAllNow: true })
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => client.get(`/api/ax/${i}`)))
+      const stats = t.server.stats()
+      expect(stats).toMatchObject({ logins: 1, refreshAttempts: 1, refreshes: 1 })
+      for (let i = 0; i < 6; i++) {
+        expect(stats.hits[`/api/ax/${i}`].map((h) => [h.status, h.generation])).toEqual([
+          [401, 1],
+          [200, 2],
+        ])
+        expect(results[i]).toMatchObject({ status: 200, data: { generation: 2, path: `/api/ax/${i}` } })
+      }
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
   it('axios over @tarojs/plugin-http (callbacks passed, the promise dropped): a session end rejects axios, no unhandled rejection', async () => {
     await t.loggedIn({ exchange: undefined })
     const unhandled = trackUnhandled()
-    vi.stubGlobal('XMLHttpRequest', pluginHttpXhr(t.Taro))
     try {
-      // Imported after the stub: axios decides at import whether its xhr adapter is available.
-      const axios = (await import('axios')).default
-      const client = axios.create({ baseURL: t.server.url, adapter: 'xhr' })
+      const { client } = await pluginHttpAxios(t)
       await expect(client.get('/api/before')).resolves.toMatchObject({ status: 200, data: { generation: 1 } })
       t.server.control({ revokeUser: 'alice', expireAllNow: true })
+      // No status on the relay's SESSION_EXPIRED failure: the plugin fires `onerror`, axios rejects as a network error.
       await expect(client.get('/api/after')).rejects.toMatchObject({ code: 'ERR_NETWORK' })
       await unhandled.settle()
       expect(unhandled.reasons).toEqual([])
+      expect(t.server.stats().hits['/api/after'].map((h) => h.status)).toEqual([401])
+      expect(t.server.stats()).toMatchObject({ refreshAttempts: 1, refreshes: 0 })
       expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
     } finally {
       unhandled.stop()
