@@ -1,5 +1,6 @@
 import { defineConfig, type UserConfigExport } from '@tarojs/cli'
 import TsconfigPathsPlugin from 'tsconfig-paths-webpack-plugin'
+import { tokenRelay } from 'tokenrelay/taro/plugin'
 import devConfig from './dev'
 import prodConfig from './prod'
 
@@ -28,8 +29,9 @@ export default defineConfig<'webpack5'>(async (merge) => {
     outputRoot,
     // ── tokenrelay ───────────────────────────────────────────────────────────────────────
     // tokenrelay/taro/plugin installs tokenrelay before any page code runs, with the default export of
-    // src/tokenrelay.config.ts (functions allowed) and these plain-data options merged over it.
-    plugins: [['tokenrelay/taro/plugin', { config: 'src/tokenrelay.config.ts', options: { loginPage: '/pages/login/index' } }]],
+    // src/tokenrelay.config.ts (functions allowed) and these plain-data options merged over it. tokenRelay()
+    // is the typed form of ['tokenrelay/taro/plugin', { … }], as the README writes it.
+    plugins: [tokenRelay({ config: 'src/tokenrelay.config.ts', options: { loginPage: '/pages/login/index' } })],
     // ────────────────────────────────────────────────────────────────────────────────────
     defineConstants: {
       TOKENRELAY_API: JSON.stringify(API),
