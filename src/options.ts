@@ -101,7 +101,8 @@ export interface TokenRelayOptions {
   storageKey?: string
   /**
    * How long a storage read or write may take before the relay goes on without it (logged out, or with the
-   * credentials in memory) and warns. A slow write still lands, never after a newer one.
+   * credentials in memory) and warns. A write that hangs past it stops holding back the next one; if it lands after
+   * a newer one, the newest value is written again.
    * @default 2000
    */
   storageTimeoutMs?: number

@@ -83,7 +83,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     refreshAheadMs,
     clock,
     emit,
-    warn: (message) => (logger.warn(message), emit('error', { error: new Error(message) })),
+    warn: (message, error = new Error(message)) => (logger.warn(message, error), emit('error', { error })),
   })
   const flights = createFlights({
     session,

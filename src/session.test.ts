@@ -15,6 +15,10 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
+const raise = (error: Error): never => {
+  throw error
+}
+
 describe('tokens are validated on adoption (no header injection)', () => {
   const injected = 'a\r\nX-Injected: 1'
 
@@ -532,6 +536,19 @@ describe('storage and callbacks that fail', () => {
     relay.on('error', ({ error }) => errors.push(error as never))
     await relay.setCredentials({ accessToken: 'a' })
     expect(errors.map((e) => e.message)).toEqual(['[tokenrelay] decodeToken threw: the token is treated as opaque'])
+  })
+
+  it('a throwing decodeToken reaches the logger too (an app with no error listener still hears of it), as a CONFIG_ERROR', async () => {
+    const warn = vi.fn()
+    const errors: unknown[] = []
+    const bad = new Error('bad')
+    const relay = createTokenRelay({ baseURL: API, logger: { log() {}, warn }, decodeToken: () => raise(bad) })
+    relay.on('error', ({ error }) => errors.push(error))
+    await relay.setCredentials({ accessToken: 'a' })
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn.mock.calls[0][0]).toBe('[tokenrelay] decodeToken threw: the token is treated as opaque')
+    expect(warn.mock.calls[0][1]).toMatchObject({ code: 'CONFIG_ERROR', cause: bad })
+    expect(errors).toEqual([warn.mock.calls[0][1]])
   })
 
   it('an onSessionExpired that throws is reported; the waiter still gets SESSION_EXPIRED and the event its error', async () => {

@@ -45,7 +45,7 @@ export interface SessionDeps {
   onSessionExpired?: TokenRelayOptions['onSessionExpired']
   clock: Clock
   emit: Emit
-  warn(message: string, cause?: unknown): void
+  warn(message: string, error?: unknown): void
   /** The other tabs: told after each write of credentials, and when the session ends here. */
   crossTab?: SharedTabs
 }
@@ -158,8 +158,9 @@ export function createSession({
     try {
       return decodeToken(token) || undefined
     } catch (error) {
-      // Reported, not thrown: the token is then treated as opaque.
-      report(configError('decodeToken threw: the token is treated as opaque', error))
+      // Reported (logger and error event), not thrown: the token is then treated as opaque.
+      const failed = configError('decodeToken threw: the token is treated as opaque', error)
+      warn(failed.message, failed)
       return undefined
     }
   }
