@@ -69,7 +69,7 @@ export function createFlights(deps: FlightDeps) {
    * One strategy, with retries on transient failures, each once the network is there. An attempt the background
    * left past its timeout is retried once more, at once: it was the pause, not the server.
    */
-  async function attempt(strategy: Strategy, reason: Reason, myEpoch: number): Promise<unknown> {
+  async function withRetries(strategy: Strategy, reason: Reason, myEpoch: number): Promise<unknown> {
     let resumed = false
     for (let i = 0; ; i++) {
       await online()
@@ -129,11 +129,11 @@ export function createFlights(deps: FlightDeps) {
         try {
           if (!refresh || !session.creds?.refreshToken) throw new SessionExpiredError('no refresh token')
           emit('refresh:start', { reason, strategy })
-          next = credentialsFrom(await attempt(refresh, reason, myEpoch), strategy)
+          next = credentialsFrom(await withRetries(refresh, reason, myEpoch), strategy)
         } catch (e) {
           if (!login || !isTokenRelayError(e, 'SESSION_EXPIRED') || myEpoch !== epoch) throw e
           emit('refresh:start', { reason, strategy: (strategy = 'login') })
-          next = credentialsFrom(await attempt(login, reason, myEpoch), strategy)
+          next = credentialsFrom(await withRetries(login, reason, myEpoch), strategy)
         }
         if (myEpoch !== epoch) return false // clear() or setCredentials() already settled this flight
         // Written before any replay, so a crash after the replay cannot lose a rotated refresh token.

@@ -137,7 +137,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
   const loggedOut = () => session.ended || new TokenRelayError('LOGGED_OUT', 'the session this request started in has ended')
 
   /** The one loop behind send() and receive(): wait, send, and on an expiry answer refresh once and replay. */
-  async function relay(request: RelayRequest, transport: Transport, first?: Stamped & { response: RelayResponse }): Promise<RelayResponse> {
+  async function loop(request: RelayRequest, transport: Transport, first?: Stamped & { response: RelayResponse }): Promise<RelayResponse> {
     lastTransport = lastTransport || transport
     const { signal } = request
     const url = resolveURL(request.url, baseURL)
@@ -199,8 +199,8 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
   }
 
   return withAuthRequests(options, outgoing, session, emit, logger, {
-    send: (request, transport) => relay(request, transport),
-    receive: relay,
+    send: (request, transport) => loop(request, transport),
+    receive: loop,
     isExpired,
     ready: session.ready,
     get refreshing() {
