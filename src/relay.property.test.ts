@@ -191,14 +191,15 @@ async function runPlan(s: fc.Scheduler, plan: Plan) {
     plan.storage === 'memory'
       ? undefined
       : {
-          get: () => undefined,
+          // Hung: every call hangs, the cold start's read included (the relay goes on after storageTimeoutMs).
+          get: () => (plan.storage === 'hung' ? new Promise<string | null>(() => {}) : undefined),
           set: (k, v) => {
             if (plan.storage === 'failing') throw (seen.add('failing storage'), new Error('quota'))
             if (plan.storage === 'hung') return (seen.add('hung storage'), new Promise<void>(() => {}))
             seen.add('slow storage')
             return s.schedule(Promise.resolve(), 'storage').then(() => void stored.set(k, v))
           },
-          remove: (k) => void stored.delete(k),
+          remove: (k) => (plan.storage === 'hung' ? new Promise<void>(() => {}) : void stored.delete(k)),
         }
 
   const relay = createTokenRelay({
