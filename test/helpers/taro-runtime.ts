@@ -1,18 +1,18 @@
-// The REAL Taro 4 runtime (`@tarojs/taro` + `@tarojs/plugin-platform-weapp|alipay` runtime) under Node,
-// over the simulated `wx` / `my` of mini-platform.ts (real HTTP to the reference server).
+// The REAL Taro 4 runtime (`@tarojs/taro` + `@tarojs/plugin-platform-weapp|alipay|tt` runtime) under Node,
+// over the simulated `wx` / `my` / `tt` of mini-platform.ts (real HTTP to the reference server).
 //
 // Taro captures the platform global when it initialises (`processApis(taro, wx)`), and Node caches
-// `@tarojs/taro` across `vi.resetModules()`, so one runtime per test file: weapp and alipay live in
+// `@tarojs/taro` across `vi.resetModules()`, so one runtime per test file: weapp, alipay and tt live in
 // separate files. The global is a fixed object whose members delegate to the CURRENT simulation, so
 // every test still gets a fresh one (`reset()`).
-import { createMy, createWx } from './mini-platform.js'
+import { createMy, createTt, createWx } from './mini-platform.js'
 import type { SimLife } from './mini-platform.js'
 
-export type TaroEnv = 'weapp' | 'alipay'
+export type TaroEnv = 'weapp' | 'alipay' | 'tt'
 type Obj = Record<string, any>
 
 export interface TaroSim {
-  /** The simulated platform object (`wx` or `my`). */
+  /** The simulated platform object (`wx`, `my` or `tt`). */
   api: Obj
   storage: Map<string, unknown>
   navigations: { api: string; url: string }[]
@@ -20,7 +20,7 @@ export interface TaroSim {
   state: Obj
   /** App show / hide and the network status, as the test drives them. */
   life: SimLife
-  /** The global `getCurrentPages` (not a member of wx/my). */
+  /** The global `getCurrentPages` (not a member of wx/my/tt). */
   getCurrentPages(): { route: string; options: Obj }[]
 }
 
@@ -30,9 +30,16 @@ export interface SimSetup {
   tabBar?: string[]
 }
 
+/** The platform global each Taro target calls into. */
+const globalName = { weapp: 'wx', alipay: 'my', tt: 'tt' } as const
+
+/** A simulation and its platform object. */
+const pair = <S extends Obj>(s: S, name: keyof S) => [s, s[name] as Obj] as const
+
 function simulate(env: TaroEnv, setup: SimSetup): TaroSim {
-  const s = env === 'weapp' ? createWx({ pages: setup.pages }) : createMy({ pages: setup.pages })
-  const api = 'wx' in s ? s.wx : s.my
+  const options = { pages: setup.pages }
+  const [s, api] =
+    env === 'weapp' ? pair(createWx(options), 'wx') : env === 'alipay' ? pair(createMy(options), 'my') : pair(createTt(options), 'tt')
   return {
     api,
     storage: s.storage,
@@ -59,7 +66,9 @@ export async function loadTaro(env: TaroEnv) {
   for (const key of Object.keys(sim.api)) platform[key] = (...args: unknown[]) => sim.api[key](...args)
   // Taro's Alipay request picks `my.request` or the legacy `my.httpRequest` by `my.canIUse('request')`.
   if (env === 'alipay') platform.canIUse = (name: string) => typeof sim.api[name] === 'function'
-  g[env === 'weapp' ? 'wx' : 'my'] = platform
+  // Taro's tt runtime needs nothing else from the global: `processApis(taro, tt, …)` over its members (tt.login
+  // among its promisified APIs, options copied through as given: `force` reaches tt.login).
+  g[globalName[env]] = platform
   g.getCurrentPages = () => sim.getCurrentPages()
   g.getApp = () => ({ config: setup.tabBar ? { tabBar: { list: setup.tabBar.map((pagePath) => ({ pagePath })) } } : {} })
   // Taro's Alipay runtime redefines navigator.userAgent at load (Node 20 has no navigator).

@@ -1,6 +1,7 @@
 // The tokenrelay/taro scenarios every Taro mini program target must pass, run by
-// platforms/taro/taro.test.ts (weapp) and platforms/taro/taro.alipay.test.ts (alipay): each file loads
-// its own Taro runtime (see taro-runtime.ts). Assertions count on the reference server.
+// platforms/taro/taro.test.ts (weapp), platforms/taro/taro.alipay.test.ts (alipay) and
+// platforms/taro/taro.tt.test.ts (tt, Douyin: wx's conventions, so it takes the weapp branches below): each
+// file loads its own Taro runtime (see taro-runtime.ts). Assertions count on the reference server.
 import { readFileSync } from 'node:fs'
 import { afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest'
 import { downloadContent, startServer } from '../../playground-server/server.js'
@@ -117,7 +118,7 @@ export function useTaro(env: TaroEnv) {
 
 export type TaroContext = ReturnType<typeof useTaro>
 
-/** Scenarios shared by weapp and alipay. */
+/** Scenarios shared by weapp, alipay and tt. */
 export function sharedTaroTests(t: TaroContext) {
   it('20 requests + an upload + a download meeting an expired token: one refresh, every replay with the new token', async () => {
     await t.loggedIn()

@@ -1,0 +1,268 @@
+// tokenrelay/uniapp on Douyin: uni-app's REAL mp-toutiao API runtime (@dcloudio/uni-mp-toutiao,
+// dist/uni.api.esm.js) over the simulated `tt` of mini-platform.ts (wx's conventions, `errNo` beside `errMsg`
+// on failures, tt.login with `force`, `code` only for a user logged in to the host app), real HTTP to the
+// reference server. The same scenarios as uniapp.test.ts runs on mp-weixin and mp-alipay (the shared adapter
+// suite and uni's own, repeated here for mp-toutiao: that file's describe.each lists can take 'mp-toutiao' as
+// is), then Douyin's own.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { startServer } from '../../playground-server/server.js'
+import type { RunningServer } from '../../playground-server/server.js'
+import type { Res } from '../../test/helpers/adapter-suite.js'
+import { sharedAdapterTests, useAdapter } from '../../test/helpers/adapter-suite.js'
+import { exchange, refresh } from '../../test/helpers/reference.js'
+import { loadUni } from '../../test/helpers/uni-runtime.js'
+import type { UniSim } from '../../test/helpers/uni-runtime.js'
+import { install } from './index.js'
+
+// A uni build aliases 'vue' to its mini program runtime; the API runtime imports injectHook from it.
+// @ts-expect-error @dcloudio/uni-mp-vue ships no types
+vi.mock('vue', () => import('@dcloudio/uni-mp-vue'))
+
+/** The global `uni`, as app code sees it. */
+const uni = new Proxy({} as Record<string, (...a: any[]) => any>, { get: (_, name: string) => (globalThis as any).uni[name] })
+
+describe('tokenrelay/uniapp on mp-toutiao', () => {
+  const t = useAdapter<UniSim>({
+    name: 'uniapp',
+    family: 'weixin', // tt answers every HTTP status on success, its failures carry errMsg (and errNo)
+    app: 'uni',
+    install,
+    load: ({ pages }) => loadUni('mp-toutiao', { pages }),
+    exchange,
+    patches: false,
+    upload: { name: 'file' },
+    // Neither __uniConfig (H5) nor __wxConfig (WeChat), which the adapter reads, is known to exist on Douyin (a
+    // uni mp-toutiao build defines neither): a tabBar login page is named in the options there.
+    tabBarLogin: () => ({ tabBar: ['pages/login/index'] }),
+  })
+
+  sharedAdapterTests(t)
+
+  // ---- uni's own scenarios, as uniapp.test.ts runs them on mp-weixin and mp-alipay ----
+
+  it('a 401 arriving on success ends on the caller’s success after the replay', async () => {
+    await t.loggedIn()
+    t.server.control({ expireAllNow: true })
+    const firsts: string[] = []
+    const spy = {
+      success: (r: Res) => void firsts.push(`success ${r.statusCode}`),
+      fail: (r: Res) => void firsts.push(`fail ${r.statusCode}`),
+    }
+    uni.addInterceptor('request', spy) // added after ours: proves where the 401 arrived, and that a later hook is harmless
+    try {
+      const { seen } = t.withCallbacks('request', { url: '/api/fail-path' })
+      await vi.waitUntil(() => seen.complete.length === 1)
+      expect(seen.order).toEqual(['success', 'complete'])
+      expect(seen.success[0]).toMatchObject({ statusCode: 200, data: { generation: 2 } })
+      expect(firsts).toEqual(['success 200', 'success 200'])
+      // Underneath, the platform itself: tt answers a 401 on success, as wx does.
+      const raw = await new Promise((resolve) => t.sim.api.request({ url: `${t.server.url}/api/raw`, success: resolve, fail: resolve }))
+      expect(raw).toMatchObject({ statusCode: 401 })
+    } finally {
+      uni.removeInterceptor('request', spy)
+    }
+  })
+
+  it('where uni.login is "not supported" (uni-h5), a shared `exchange` ends the session on the login page, no retries', async () => {
+    const onSessionExpired = vi.fn()
+    await t.setup({ onSessionExpired })
+    t.sim.api[t.loginApi] = (o: { fail(e: object): void }) =>
+      setTimeout(() => o.fail(t.failure('login', "method 'uni.login' not supported", 2)))
+    const started = Date.now()
+    await expect(t.get('/api/first')).rejects.toMatchObject({ code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' })
+    expect(Date.now() - started).toBeLessThan(250)
+    expect(onSessionExpired).toHaveBeenCalledTimes(1)
+    expect(onSessionExpired.mock.calls[0][0].cause).toMatchObject({ errMsg: expect.stringContaining('not supported') })
+    expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
+    expect(t.server.stats().logins).toBe(0)
+  })
+
+  const tokenless = () => t.server.stats().requests.filter((h) => h.route.startsWith('/api/') && h.generation === null).length
+
+  it('cold start: 6 requests (callbacks and promises) wait for the one silent login and go out once, with its token', async () => {
+    await t.setup()
+    const seen = Array.from({ length: 3 }, (_, i) => t.withCallbacks('request', { url: `/api/cold/cb${i}` }))
+    const results = await Promise.all(Array.from({ length: 3 }, (_, i) => t.get(`/api/cold/p${i}`)))
+    await vi.waitUntil(() => seen.every((s) => s.settled()))
+    expect(tokenless()).toBe(0)
+    expect(t.server.stats().logins).toBe(1)
+    for (const r of results) expect(r).toMatchObject({ statusCode: 200, data: { generation: 1 } })
+    for (const { seen: s } of seen) expect(s.order).toEqual(['success', 'complete'])
+    for (const { task } of seen) expect([typeof task.abort, typeof task.onProgressUpdate]).toEqual(['function', 'function'])
+    for (const route of Object.keys(t.server.stats().hits).filter((r) => r.startsWith('/api/'))) expect(t.hits(route)).toEqual([[200, 1]])
+  })
+
+  it("an app's invoke hook added after tokenrelay's still runs for a held call, once, on the call that goes out", async () => {
+    await t.setup()
+    const seen: string[] = []
+    const app = {
+      invoke: (args: { url: string; header?: Record<string, string> }) =>
+        void seen.push(`${args.url} ${args.header?.Authorization ? 'token' : 'none'}`),
+    }
+    uni.addInterceptor('request', app)
+    try {
+      await expect(t.get('/api/later-hook')).resolves.toMatchObject({ statusCode: 200, data: { generation: 1 } })
+      expect(seen.filter((l) => l.includes('/api/later-hook'))).toEqual([`${t.server.url}/api/later-hook token`])
+      expect(t.hits('/api/later-hook')).toEqual([[200, 1]])
+    } finally {
+      uni.removeInterceptor('request', app)
+    }
+  })
+
+  it('requests started while a refresh runs wait for it: none goes out without a token, none with the old one', async () => {
+    let open = () => {}
+    const gate = new Promise<void>((resolve) => (open = resolve))
+    const r = await t.loggedIn({ refresh: async (ctx) => (await gate, refresh(ctx)) })
+    t.server.control({ expireAllNow: true })
+    const first = t.get('/api/first')
+    await vi.waitUntil(() => r.refreshing)
+    const during = Array.from({ length: 6 }, (_, i) => t.get(`/api/during/${i}`))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    open()
+    await first
+    await Promise.all(during)
+    expect(tokenless()).toBe(0)
+    for (let i = 0; i < 6; i++) expect(t.hits(`/api/during/${i}`)).toEqual([[200, 2]])
+    expect(t.server.stats().refreshes).toBe(1)
+  })
+
+  // ---- Douyin's own ----
+
+  it('logs in silently: uni.login reaches tt.login with force false, the code is exchanged (never the anonymousCode), no popup', async () => {
+    const exchangeCode = vi.fn(exchange)
+    await t.setup({ exchange: exchangeCode })
+    await expect(t.get('/api/me')).resolves.toMatchObject({ statusCode: 200, data: { generation: 1, user: 'alice' } })
+    expect(t.sim.state.logins).toEqual([{ force: false }])
+    expect(t.sim.state.popups).toBe(0)
+    expect(exchangeCode).toHaveBeenCalledTimes(1)
+    expect(exchangeCode.mock.calls[0][0]).toMatch(/^code-alice-/)
+  })
+
+  it('the re-login that rescues a revoked refresh token is silent too (force false, no popup)', async () => {
+    await t.loggedIn()
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    await expect(t.get('/api/rescued')).resolves.toMatchObject({ statusCode: 200, data: { user: 'alice' } })
+    expect(t.sim.state.logins).toEqual([{ force: false }])
+    expect(t.sim.state.popups).toBe(0)
+    expect(t.server.stats()).toMatchObject({ logins: 2, refreshFailures: 1 })
+  })
+
+  it('a user not logged in to the host app (only anonymousCode): no popup, SESSION_EXPIRED, one navigation, exchange never called', async () => {
+    const exchangeCode = vi.fn(exchange)
+    await t.setup({ exchange: exchangeCode })
+    t.sim.state.loggedInToHost = false
+    const results = await Promise.all(Array.from({ length: 3 }, (_, i) => t.settled(t.get(`/api/anon/${i}`))))
+    for (const r of results)
+      expect(r).toMatchObject({ ok: false, value: { code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' } })
+    expect(t.sim.state.logins).toEqual([{ force: false }])
+    expect(t.sim.state.popups).toBe(0)
+    expect(exchangeCode).not.toHaveBeenCalled()
+    expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
+  })
+
+  it('a network failure reaches the caller through uni as tt gave it (errMsg and errNo), with no refresh', async () => {
+    await t.loggedIn()
+    const refused = await t.settled(t.get('http://127.0.0.1:1/nothing'))
+    expect(refused).toMatchObject({ ok: false, value: { errMsg: expect.stringMatching(/^request:fail /), errNo: expect.any(Number) } })
+    const { seen } = t.withCallbacks('downloadFile', { url: 'http://127.0.0.1:1/nothing.bin' })
+    await vi.waitUntil(() => seen.complete.length === 1)
+    expect(seen.order).toEqual(['fail', 'complete'])
+    expect(seen.fail[0]).toMatchObject({ errMsg: expect.stringMatching(/^downloadFile:fail /), errNo: expect.any(Number) })
+    expect(t.server.stats()).toMatchObject({ refreshAttempts: 0, logins: 1 })
+  })
+
+  it("uni-mp-toutiao appends its EventChannel id (`__id__`) to the login page's navigateTo url; the way back is unaffected", async () => {
+    await t.loggedIn({ exchange: undefined }, ['pages/home/index', 'pages/detail/index'])
+    t.sim.stack[1].options = { id: '7' }
+    t.server.control({ revokeUser: 'alice', expireAllNow: true })
+    await expect(t.get('/api/x')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+    expect(t.sim.rawUrls).toEqual([expect.stringMatching(/^\/pages\/login\/index\?__id__=\d+$/)])
+    expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
+    await t.relay.setCredentials({ accessToken: 'x' })
+    t.relay.returnAfterLogin()
+    await vi.waitUntil(() => t.sim.navigations.length === 2)
+    expect(t.sim.navigations[1]).toEqual({ api: 'navigateBack', url: 'pages/login/index' })
+    expect(t.sim.stack.map((p) => [p.route, p.options])).toEqual([
+      ['pages/home/index', {}],
+      ['pages/detail/index', { id: '7' }],
+    ])
+  })
+})
+
+// What the adapter is built on, measured on the real mp-toutiao runtime (as uniapp.test.ts pins it on mp-weixin and mp-alipay).
+describe('uni.addInterceptor facts on mp-toutiao', () => {
+  let server: RunningServer
+  beforeEach(async () => {
+    server = await startServer({ port: 0 })
+  })
+  afterEach(async () => {
+    vi.unstubAllGlobals()
+    await server.close()
+  })
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+  it('invoke and the result hooks get the same args object; callback callers get the task, promise callers a promise', async () => {
+    await loadUni('mp-toutiao')
+    const seen: unknown[] = []
+    let invoked: object | undefined
+    const hooks = {
+      invoke: (a: object) => void (invoked = a),
+      complete: (_r: unknown, a: object) => void seen.push(a === invoked),
+      returnValue: (v: any) => void seen.push(typeof v.then === 'function' ? 'promise' : typeof v.abort === 'function' ? 'task' : '?'),
+    }
+    uni.addInterceptor('request', hooks)
+    await new Promise((complete) => uni.request({ url: `${server.url}/api/x`, complete }))
+    await uni.request({ url: `${server.url}/api/x` }).catch(() => {})
+    uni.removeInterceptor('request', hooks)
+    expect(seen).toEqual(['task', true, 'promise', true])
+  })
+
+  it('`return false` from a result hook silences uni for that callback and skips later hooks', async () => {
+    await loadUni('mp-toutiao')
+    const later = vi.fn()
+    uni.addInterceptor('request', { complete: () => false as const })
+    uni.addInterceptor('request', { complete: later })
+    const complete = vi.fn()
+    uni.request({ url: `${server.url}/api/x`, complete })
+    await vi.waitUntil(() => server.stats().requests.length === 1)
+    await sleep(100)
+    expect(complete).not.toHaveBeenCalled()
+    expect(later).not.toHaveBeenCalled()
+    uni.removeInterceptor('request')
+  })
+
+  it('a promise returned from a success hook: complete fires first, and a later hook hands the caller a function', async () => {
+    await loadUni('mp-toutiao')
+    const order: string[] = []
+    uni.addInterceptor('request', { success: () => Promise.resolve({ replaced: true }) })
+    await new Promise<void>((done) =>
+      uni.request({
+        url: `${server.url}/auth/login`,
+        method: 'POST',
+        data: { code: 'code-a-1' },
+        success: (r: any) => (order.push(`success ${JSON.stringify(r)}`), done()),
+        complete: () => void order.push('complete'),
+      }),
+    )
+    expect(order).toEqual(['complete', 'success {"replaced":true}'])
+    uni.addInterceptor('request', { success: () => {} })
+    const got = await new Promise((success) =>
+      uni.request({ url: `${server.url}/auth/login`, method: 'POST', data: { code: 'code-a-2' }, success }),
+    )
+    expect(typeof got).toBe('function')
+    uni.removeInterceptor('request')
+  })
+
+  it('uni.login passes `force` through to tt.login (its protocol drops only scopes and timeout)', async () => {
+    const sim = await loadUni('mp-toutiao')
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      await uni.login({ force: false, scopes: 'auth_base', timeout: 1000 })
+      await uni.login({})
+      expect(warn.mock.calls.map((c) => c[0])).toEqual(['字节跳动小程序 login 暂不支持 scopes', '字节跳动小程序 login 暂不支持 timeout'])
+    } finally {
+      warn.mockRestore()
+    }
+    expect(sim.state.logins).toEqual([{ force: false }, { force: undefined }])
+  })
+})
