@@ -3,7 +3,7 @@
 // luch-request calls uni.request / uni.uploadFile / uni.downloadFile with a `complete` callback only and
 // settles its own promise there (statusCode 2xx resolves, anything else rejects with what `complete` got),
 // so what reaches it is what tokenrelay's interceptor hands the callbacks. Same runtime as uniapp.test.ts:
-// uni's real API runtime over simulated `wx` / `my`, real HTTP to the reference server, counted there.
+// uni's real API runtime over simulated `wx` / `my` / `tt`, real HTTP to the reference server, counted there.
 //
 // luch-request ships its source with uni-app conditional-compilation comments (#ifdef MP-WEIXIN…), which a
 // uni build strips per platform; run here unprocessed, every platform's branch is kept. The options it adds
@@ -54,17 +54,17 @@ function luch(baseURL: string, alipay: boolean) {
   return { http, sent, answers, errors, tasks }
 }
 
-describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('luch-request 3 on tokenrelay/uniapp, %s', (platform) => {
+describe.each(['mp-weixin', 'mp-alipay', 'mp-toutiao'] as UniPlatform[])('luch-request 3 on tokenrelay/uniapp, %s', (platform) => {
   const alipay = platform === 'mp-alipay'
   const t = useAdapter({
     name: 'uniapp',
-    family: alipay ? 'alipay' : 'weixin',
+    family: alipay ? 'alipay' : 'weixin', // tt answers every HTTP status on success, as wx does
     app: 'uni',
     install,
-    load: async ({ pages }) => ({ ...(await loadUni(platform, { pages })), api: (globalThis as any)[alipay ? 'my' : 'wx'] }),
+    load: ({ pages }) => loadUni(platform, { pages }),
     exchange,
     patches: false,
-    upload: { name: 'file', fileType: 'image' },
+    upload: { name: 'file', fileType: 'image' }, // fileType is Alipay's; wx and tt ignore it
     tabBarLogin: () => ({}),
   })
   const uni = () =>

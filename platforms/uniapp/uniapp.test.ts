@@ -1,7 +1,9 @@
-// tokenrelay/uniapp against uni-app's REAL API runtime (@dcloudio/uni-mp-weixin and uni-mp-alipay,
-// dist/uni.api.esm.js): `uni.request` & co. run through uni's own interceptor, promisify and protocol code,
-// on simulated `wx` / `my` that do real HTTP to the reference server. The scenarios every callback-style
-// adapter shares are in test/helpers/adapter-suite.ts; uni's own are below.
+// tokenrelay/uniapp against uni-app's REAL API runtime (@dcloudio/uni-mp-weixin, uni-mp-alipay and
+// uni-mp-toutiao, dist/uni.api.esm.js): `uni.request` & co. run through uni's own interceptor, promisify and
+// protocol code, on simulated `wx` / `my` / `tt` that do real HTTP to the reference server. Douyin's `tt` has
+// wx's conventions plus `errNo` beside `errMsg` on failures, tt.login with `force`, and a `code` only for a
+// user logged in to the host app. The scenarios every callback-style adapter shares are in
+// test/helpers/adapter-suite.ts; uni's own are below, then Douyin's own.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
@@ -19,23 +21,25 @@ vi.mock('vue', () => import('@dcloudio/uni-mp-vue'))
 /** The global `uni`, as app code sees it. */
 const uni = new Proxy({} as Record<string, (...a: any[]) => any>, { get: (_, name: string) => (globalThis as any).uni[name] })
 
-describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('tokenrelay/uniapp on %s', (platform) => {
+describe.each(['mp-weixin', 'mp-alipay', 'mp-toutiao'] as UniPlatform[])('tokenrelay/uniapp on %s', (platform) => {
   const alipay = platform === 'mp-alipay'
+  const toutiao = platform === 'mp-toutiao'
   const t = useAdapter({
     name: 'uniapp',
-    family: alipay ? 'alipay' : 'weixin',
+    family: alipay ? 'alipay' : 'weixin', // tt answers every HTTP status on success, its failures carry errMsg (and errNo)
     app: 'uni',
     install,
-    // On WeChat uni swaps the global `wx` for a copy at import: the global is what it calls into.
-    load: async ({ pages }) => ({ ...(await loadUni(platform, { pages })), api: (globalThis as any)[alipay ? 'my' : 'wx'] }),
+    load: ({ pages }) => loadUni(platform, { pages }),
     exchange, // uni.login hands over Alipay's authCode as `code`
     patches: false,
-    upload: { name: 'file', fileType: 'image' },
-    // pages.json's tabBar, as the runtime exposes it: __uniConfig on H5, __wxConfig on WeChat.
-    tabBarLogin: () => (
-      vi.stubGlobal(alipay ? '__uniConfig' : '__wxConfig', { tabBar: { list: [{ pagePath: 'pages/login/index' }] } }),
-      {}
-    ),
+    upload: { name: 'file', fileType: 'image' }, // fileType is Alipay's; wx and tt ignore it
+    // pages.json's tabBar, as the runtime exposes it: __uniConfig on H5, __wxConfig on WeChat. Neither, which the
+    // adapter reads, is known to exist on Douyin (a uni mp-toutiao build defines neither): a tabBar login page is
+    // named in the options there.
+    tabBarLogin: () =>
+      toutiao
+        ? { tabBar: ['pages/login/index'] }
+        : (vi.stubGlobal(alipay ? '__uniConfig' : '__wxConfig', { tabBar: { list: [{ pagePath: 'pages/login/index' }] } }), {}),
   })
 
   sharedAdapterTests(t)
@@ -56,7 +60,7 @@ describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('tokenrelay/uniapp on
       expect(seen.success[0]).toMatchObject({ statusCode: 200, data: { generation: 2 } })
       // The 401 is taken over before later hooks see it; the refresh and the replay pass through them.
       expect(firsts).toEqual(['success 200', 'success 200'])
-      // Underneath, the platform itself: wx answers a 401 on success, my on fail with error 19.
+      // Underneath, the platform itself: wx and tt answer a 401 on success, my on fail with error 19.
       const raw = await new Promise((resolve) => t.sim.api.request({ url: `${t.server.url}/api/raw`, success: resolve, fail: resolve }))
       expect(raw).toMatchObject(alipay ? { error: 19, status: 401 } : { statusCode: 401 })
     } finally {
@@ -130,10 +134,73 @@ describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('tokenrelay/uniapp on
     for (const res of await Promise.all(during)) expect(res).toMatchObject({ statusCode: 200, data: { generation: 2 } })
     expect(t.server.stats().refreshes).toBe(1)
   })
+
+  if (toutiao)
+    describe('Douyin only (mp-toutiao)', () => {
+      it('logs in silently: uni.login reaches tt.login with force false, the code is exchanged (never the anonymousCode), no popup', async () => {
+        const exchangeCode = vi.fn(exchange)
+        await t.setup({ exchange: exchangeCode })
+        await expect(t.get('/api/me')).resolves.toMatchObject({ statusCode: 200, data: { generation: 1, user: 'alice' } })
+        expect(t.sim.state.logins).toEqual([{ force: false }])
+        expect(t.sim.state.popups).toBe(0)
+        expect(exchangeCode).toHaveBeenCalledTimes(1)
+        expect(exchangeCode.mock.calls[0][0]).toMatch(/^code-alice-/)
+      })
+
+      it('the re-login that rescues a revoked refresh token is silent too (force false, no popup)', async () => {
+        await t.loggedIn()
+        t.server.control({ revokeUser: 'alice', expireAllNow: true })
+        await expect(t.get('/api/rescued')).resolves.toMatchObject({ statusCode: 200, data: { user: 'alice' } })
+        expect(t.sim.state.logins).toEqual([{ force: false }])
+        expect(t.sim.state.popups).toBe(0)
+        expect(t.server.stats()).toMatchObject({ logins: 2, refreshFailures: 1 })
+      })
+
+      it('a user not logged in to the host app (only anonymousCode): no popup, SESSION_EXPIRED, one navigation, exchange never called', async () => {
+        const exchangeCode = vi.fn(exchange)
+        await t.setup({ exchange: exchangeCode })
+        t.sim.state.loggedInToHost = false
+        const results = await Promise.all(Array.from({ length: 3 }, (_, i) => t.settled(t.get(`/api/anon/${i}`))))
+        for (const r of results)
+          expect(r).toMatchObject({ ok: false, value: { code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' } })
+        expect(t.sim.state.logins).toEqual([{ force: false }])
+        expect(t.sim.state.popups).toBe(0)
+        expect(exchangeCode).not.toHaveBeenCalled()
+        expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
+      })
+
+      it('a network failure reaches the caller through uni as tt gave it (errMsg and errNo), with no refresh', async () => {
+        await t.loggedIn()
+        const refused = await t.settled(t.get('http://127.0.0.1:1/nothing'))
+        expect(refused).toMatchObject({ ok: false, value: { errMsg: expect.stringMatching(/^request:fail /), errNo: expect.any(Number) } })
+        const { seen } = t.withCallbacks('downloadFile', { url: 'http://127.0.0.1:1/nothing.bin' })
+        await vi.waitUntil(() => seen.complete.length === 1)
+        expect(seen.order).toEqual(['fail', 'complete'])
+        expect(seen.fail[0]).toMatchObject({ errMsg: expect.stringMatching(/^downloadFile:fail /), errNo: expect.any(Number) })
+        expect(t.server.stats()).toMatchObject({ refreshAttempts: 0, logins: 1 })
+      })
+
+      it("uni-mp-toutiao appends its EventChannel id (`__id__`) to the login page's navigateTo url; the way back is unaffected", async () => {
+        await t.loggedIn({ exchange: undefined }, ['pages/home/index', 'pages/detail/index'])
+        t.sim.stack[1].options = { id: '7' }
+        t.server.control({ revokeUser: 'alice', expireAllNow: true })
+        await expect(t.get('/api/x')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
+        expect(t.sim.rawUrls).toEqual([expect.stringMatching(/^\/pages\/login\/index\?__id__=\d+$/)])
+        expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
+        await t.relay.setCredentials({ accessToken: 'x' })
+        t.relay.returnAfterLogin()
+        await vi.waitUntil(() => t.sim.navigations.length === 2)
+        expect(t.sim.navigations[1]).toEqual({ api: 'navigateBack', url: 'pages/login/index' })
+        expect(t.sim.stack.map((p) => [p.route, p.options])).toEqual([
+          ['pages/home/index', {}],
+          ['pages/detail/index', { id: '7' }],
+        ])
+      })
+    })
 })
 
 // What the adapter is built on, measured on the real runtime (pinned so an upgrade that changes it fails here).
-describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('uni.addInterceptor facts on %s', (platform) => {
+describe.each(['mp-weixin', 'mp-alipay', 'mp-toutiao'] as UniPlatform[])('uni.addInterceptor facts on %s', (platform) => {
   let server: RunningServer
   beforeEach(async () => {
     server = await startServer({ port: 0 })
@@ -197,4 +264,18 @@ describe.each(['mp-weixin', 'mp-alipay'] as UniPlatform[])('uni.addInterceptor f
     expect(typeof got).toBe('function')
     uni.removeInterceptor('request')
   })
+
+  if (platform === 'mp-toutiao')
+    it('uni.login passes `force` through to tt.login (its protocol drops only scopes and timeout)', async () => {
+      const sim = await loadUni('mp-toutiao')
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+      try {
+        await uni.login({ force: false, scopes: 'auth_base', timeout: 1000 })
+        await uni.login({})
+        expect(warn.mock.calls.map((c) => c[0])).toEqual(['字节跳动小程序 login 暂不支持 scopes', '字节跳动小程序 login 暂不支持 timeout'])
+      } finally {
+        warn.mockRestore()
+      }
+      expect(sim.state.logins).toEqual([{ force: false }, { force: undefined }])
+    })
 })

@@ -88,8 +88,11 @@ export async function loadUni(platform: UniPlatform, options: SimOptions = {}) {
   return {
     uni,
     platform,
-    /** The simulated platform object uni calls into. */
-    api,
+    /**
+     * The simulated platform object uni calls into: the global as it is after the import, since on WeChat uni
+     * swaps the global `wx` for a copy (its initWx); `my` and `tt` stay the objects defined above.
+     */
+    api: (globalThis as any)[globalName[platform]] as Record<string, any>,
     navigations: sim.navigations,
     storage: sim.storage,
     stack: sim.stack,
