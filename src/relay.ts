@@ -83,7 +83,7 @@ export function createTokenRelay(options: TokenRelayOptions = {}): TokenRelay {
     refreshAheadMs,
     clock,
     emit,
-    warn: (message, error = new Error(message)) => (logger.warn(message, error), emit('error', { error })),
+    warn: (message, error) => (logger.warn(message, ...(error ? [error] : [])), emit('error', { error: error || new Error(message) })),
   })
   const flights = createFlights({
     session,
