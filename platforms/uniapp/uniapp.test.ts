@@ -33,9 +33,9 @@ describe.each(['mp-weixin', 'mp-alipay', 'mp-toutiao'] as UniPlatform[])('tokenr
     exchange, // uni.login hands over Alipay's authCode as `code`
     patches: false,
     upload: { name: 'file', fileType: 'image' }, // fileType is Alipay's; wx and tt ignore it
-    // pages.json's tabBar, as the runtime exposes it: __uniConfig on H5, __wxConfig on WeChat. Neither, which the
-    // adapter reads, is known to exist on Douyin (a uni mp-toutiao build defines neither): a tabBar login page is
-    // named in the options there.
+    // pages.json's tabBar, as the runtime exposes it: __uniConfig on H5, __wxConfig on WeChat. A uni mp-alipay or
+    // mp-toutiao build defines neither (apps there pass `tabBar`, as the README says): on the Alipay runtime the H5
+    // global is stubbed only to cover the adapter's __uniConfig branch; on Douyin the option is used.
     tabBarLogin: () =>
       toutiao
         ? { tabBar: ['pages/login/index'] }
