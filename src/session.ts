@@ -104,16 +104,14 @@ export function createSession({
     }
   }
 
-  const slow = (call: string) =>
-    warn(`[tokenrelay] storage.${call} did not settle within ${storageTimeoutMs} ms: going on with the credentials in memory`)
-
-  /**
-   * Waits for `promise`, at most `storageTimeoutMs`; then goes on (the promise runs on), warning when given `call`
-   * and calling `late`.
-   */
+  /** Waits for `promise` at most `storageTimeoutMs`, then goes on (it runs on): warns when given `call`, calls `late`. */
   function bounded(promise: Promise<unknown>, call?: string, late?: () => void): Promise<void> {
     return new Promise((resolve) => {
-      const timer = clock.setTimeout(() => (call && slow(call), late?.(), resolve()), storageTimeoutMs)
+      const timer = clock.setTimeout(() => {
+        if (call) warn(`[tokenrelay] storage.${call} did not settle within ${storageTimeoutMs} ms: going on with the credentials in memory`)
+        late?.()
+        resolve()
+      }, storageTimeoutMs)
       void promise.then(() => (clock.clearTimeout(timer), resolve()))
     })
   }
