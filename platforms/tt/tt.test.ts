@@ -3,6 +3,7 @@
 // adapter shares are in test/helpers/adapter-suite.ts; Douyin's own are below.
 import { describe, expect, it, vi } from 'vitest'
 import { sharedAdapterTests, useAdapter } from '../../test/helpers/adapter-suite.js'
+import { douyinLoginTests } from '../../test/helpers/douyin.js'
 import { createTt } from '../../test/helpers/mini-platform.js'
 import { exchange } from '../../test/helpers/reference.js'
 import { createTtRelay, install } from './index.js'
@@ -28,29 +29,7 @@ const t = useAdapter<Sim>({
 
 describe('tokenrelay/tt', () => {
   sharedAdapterTests(t)
-
-  it('logs in silently: tt.login with force false, the code exchanged, anonymousCode never sent', async () => {
-    const exchangeCode = vi.fn(exchange)
-    await t.setup({ exchange: exchangeCode })
-    await expect(t.get('/api/me')).resolves.toMatchObject({ statusCode: 200, data: { generation: 1 } })
-    expect(t.sim.state.logins).toEqual([{ force: false }])
-    expect(exchangeCode).toHaveBeenCalledTimes(1)
-    expect(exchangeCode.mock.calls[0][0]).toMatch(/^code-alice-/)
-    expect(t.sim.state.popups).toBe(0)
-  })
-
-  it('a user not logged in to the host app (only anonymousCode): no popup, SESSION_EXPIRED, one navigation, exchange never called', async () => {
-    const exchangeCode = vi.fn(exchange)
-    await t.setup({ exchange: exchangeCode })
-    t.sim.state.loggedInToHost = false
-    const results = await Promise.all(Array.from({ length: 3 }, (_, i) => t.settled(t.get(`/api/anon/${i}`))))
-    for (const r of results)
-      expect(r).toMatchObject({ ok: false, value: { code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' } })
-    expect(t.sim.state.popups).toBe(0)
-    expect(t.sim.state.logins).toEqual([{ force: false }])
-    expect(exchangeCode).not.toHaveBeenCalled()
-    expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
-  })
+  douyinLoginTests(t)
 
   it('a network failure reaches the caller as tt gave it (errMsg and errNo), with no refresh', async () => {
     await t.loggedIn()

@@ -9,6 +9,7 @@ import { startServer } from '../../playground-server/server.js'
 import type { RunningServer } from '../../playground-server/server.js'
 import type { Res } from '../../test/helpers/adapter-suite.js'
 import { sharedAdapterTests, useAdapter } from '../../test/helpers/adapter-suite.js'
+import { douyinLoginTests } from '../../test/helpers/douyin.js'
 import { exchange, refresh } from '../../test/helpers/reference.js'
 import { loadUni } from '../../test/helpers/uni-runtime.js'
 import type { UniPlatform } from '../../test/helpers/uni-runtime.js'
@@ -137,37 +138,7 @@ describe.each(['mp-weixin', 'mp-alipay', 'mp-toutiao'] as UniPlatform[])('tokenr
 
   if (toutiao)
     describe('Douyin only (mp-toutiao)', () => {
-      it('logs in silently: uni.login reaches tt.login with force false, the code is exchanged (never the anonymousCode), no popup', async () => {
-        const exchangeCode = vi.fn(exchange)
-        await t.setup({ exchange: exchangeCode })
-        await expect(t.get('/api/me')).resolves.toMatchObject({ statusCode: 200, data: { generation: 1, user: 'alice' } })
-        expect(t.sim.state.logins).toEqual([{ force: false }])
-        expect(t.sim.state.popups).toBe(0)
-        expect(exchangeCode).toHaveBeenCalledTimes(1)
-        expect(exchangeCode.mock.calls[0][0]).toMatch(/^code-alice-/)
-      })
-
-      it('the re-login that rescues a revoked refresh token is silent too (force false, no popup)', async () => {
-        await t.loggedIn()
-        t.server.control({ revokeUser: 'alice', expireAllNow: true })
-        await expect(t.get('/api/rescued')).resolves.toMatchObject({ statusCode: 200, data: { user: 'alice' } })
-        expect(t.sim.state.logins).toEqual([{ force: false }])
-        expect(t.sim.state.popups).toBe(0)
-        expect(t.server.stats()).toMatchObject({ logins: 2, refreshFailures: 1 })
-      })
-
-      it('a user not logged in to the host app (only anonymousCode): no popup, SESSION_EXPIRED, one navigation, exchange never called', async () => {
-        const exchangeCode = vi.fn(exchange)
-        await t.setup({ exchange: exchangeCode })
-        t.sim.state.loggedInToHost = false
-        const results = await Promise.all(Array.from({ length: 3 }, (_, i) => t.settled(t.get(`/api/anon/${i}`))))
-        for (const r of results)
-          expect(r).toMatchObject({ ok: false, value: { code: 'SESSION_EXPIRED', errMsg: 'request:fail SESSION_EXPIRED' } })
-        expect(t.sim.state.logins).toEqual([{ force: false }])
-        expect(t.sim.state.popups).toBe(0)
-        expect(exchangeCode).not.toHaveBeenCalled()
-        expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
-      })
+      douyinLoginTests(t)
 
       it('a network failure reaches the caller through uni as tt gave it (errMsg and errNo), with no refresh', async () => {
         await t.loggedIn()
@@ -180,21 +151,13 @@ describe.each(['mp-weixin', 'mp-alipay', 'mp-toutiao'] as UniPlatform[])('tokenr
         expect(t.server.stats()).toMatchObject({ refreshAttempts: 0, logins: 1 })
       })
 
-      it("uni-mp-toutiao appends its EventChannel id (`__id__`) to the login page's navigateTo url; the way back is unaffected", async () => {
-        await t.loggedIn({ exchange: undefined }, ['pages/home/index', 'pages/detail/index'])
-        t.sim.stack[1].options = { id: '7' }
+      // The way back with __id__ in play is the shared suite's "the way back stacks no second copy", run here too.
+      it("uni-mp-toutiao appends its EventChannel id (`__id__`) to the login page's navigateTo url", async () => {
+        await t.loggedIn({ exchange: undefined })
         t.server.control({ revokeUser: 'alice', expireAllNow: true })
         await expect(t.get('/api/x')).rejects.toMatchObject({ code: 'SESSION_EXPIRED' })
         expect(t.sim.rawUrls).toEqual([expect.stringMatching(/^\/pages\/login\/index\?__id__=\d+$/)])
         expect(t.sim.navigations).toEqual([{ api: 'navigateTo', url: '/pages/login/index' }])
-        await t.relay.setCredentials({ accessToken: 'x' })
-        t.relay.returnAfterLogin()
-        await vi.waitUntil(() => t.sim.navigations.length === 2)
-        expect(t.sim.navigations[1]).toEqual({ api: 'navigateBack', url: 'pages/login/index' })
-        expect(t.sim.stack.map((p) => [p.route, p.options])).toEqual([
-          ['pages/home/index', {}],
-          ['pages/detail/index', { id: '7' }],
-        ])
       })
     })
 })
