@@ -385,3 +385,9 @@ export function createTt(options: SimOptions = {}) {
   }
   return { ...sim, tt, state }
 }
+
+/** One simulated platform by the name of its global, with that global as `api` (for the framework runtimes). */
+export function simulated(name: 'wx' | 'my' | 'tt', options: SimOptions = {}) {
+  const sim = name === 'wx' ? createWx(options) : name === 'my' ? createMy(options) : createTt(options)
+  return { ...sim, api: (sim as unknown as Record<string, Obj>)[name] }
+}

@@ -5,7 +5,7 @@
 // `@tarojs/taro` across `vi.resetModules()`, so one runtime per test file: weapp, alipay and tt live in
 // separate files. The global is a fixed object whose members delegate to the CURRENT simulation, so
 // every test still gets a fresh one (`reset()`).
-import { createMy, createTt, createWx } from './mini-platform.js'
+import { simulated } from './mini-platform.js'
 import type { SimLife } from './mini-platform.js'
 
 export type TaroEnv = 'weapp' | 'alipay' | 'tt'
@@ -33,22 +33,9 @@ export interface SimSetup {
 /** The platform global each Taro target calls into. */
 const globalName = { weapp: 'wx', alipay: 'my', tt: 'tt' } as const
 
-/** A simulation and its platform object. */
-const pair = <S extends Obj>(s: S, name: keyof S) => [s, s[name] as Obj] as const
-
 function simulate(env: TaroEnv, setup: SimSetup): TaroSim {
-  const options = { pages: setup.pages }
-  const [s, api] =
-    env === 'weapp' ? pair(createWx(options), 'wx') : env === 'alipay' ? pair(createMy(options), 'my') : pair(createTt(options), 'tt')
-  return {
-    api,
-    storage: s.storage,
-    navigations: s.navigations,
-    stack: s.stack,
-    state: s.state,
-    life: s.life,
-    getCurrentPages: s.getCurrentPages,
-  }
+  const { api, storage, navigations, stack, state, life, getCurrentPages } = simulated(globalName[env], { pages: setup.pages })
+  return { api, storage, navigations, stack, state, life, getCurrentPages }
 }
 
 /** Loads Taro for `env`. Call once per test file, before anything imports '@tarojs/taro'. */

@@ -6,7 +6,7 @@
 import { EventChannel } from '@dcloudio/uni-shared'
 import { vi } from 'vitest'
 import type { SimOptions } from './mini-platform.js'
-import { createMy, createTt, createWx } from './mini-platform.js'
+import { simulated } from './mini-platform.js'
 
 export type UniPlatform = 'mp-weixin' | 'mp-alipay' | 'mp-toutiao'
 
@@ -54,16 +54,8 @@ function douyinNavigation(tt: Record<string, any>) {
 }
 
 function simulate(platform: UniPlatform, options: SimOptions) {
-  if (platform === 'mp-weixin') {
-    const sim = createWx(options)
-    return { ...sim, api: sim.wx as Record<string, any>, rawUrls: [] as string[] }
-  }
-  if (platform === 'mp-alipay') {
-    const sim = createMy(options)
-    return { ...sim, api: sim.my as Record<string, any>, rawUrls: [] as string[] }
-  }
-  const sim = createTt(options)
-  return { ...sim, api: sim.tt as Record<string, any>, rawUrls: douyinNavigation(sim.tt) }
+  const sim = simulated(globalName[platform], options)
+  return { ...sim, rawUrls: platform === 'mp-toutiao' ? douyinNavigation(sim.api) : ([] as string[]) }
 }
 
 /**
